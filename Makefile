@@ -1,0 +1,42 @@
+# make demo: run every demonstrator on the embedded sample territory
+# make test: the test suite (installs Debian's chromium for the page tests when missing)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.datacites-installed
+export DAGSTER_HOME := $(CURDIR)/.datacites/dagster
+
+.PHONY: demo test ui bench chromium install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/datacites demo
+
+test: $(STAMP) chromium
+	$(BIN)/python -m pytest
+
+# Playwright's own browser download does not work offline: use Debian's chromium.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the page tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+ui: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_crossing.py --quick
+	$(BIN)/python benchmarks/bench_site.py
+
+clean:
+	rm -rf .datacites outputs/site outputs/screenshots

@@ -1,0 +1,1 @@
+"""datacites: Dagster demonstrators crossing public, private and anonymised personal data."""

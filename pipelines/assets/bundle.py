@@ -1,0 +1,91 @@
+"""What a demonstrator publishes: tables in three formats, their manifests, a summary.
+
+The manifests are the contract with the disclosure audit and the report
+(docs/architecture.md, "Published outputs"): the allow-list of columns is declared by
+the demonstrator's YAML and the registry, never read back from the frame itself.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+
+from pipelines.assets.publishing import write_json, write_table
+from pipelines.config import MIN_DELIVERY_POINTS, MIN_HOUSEHOLDS, MIN_BUSINESS_UNITS, MAX_DOMINANCE_SHARE
+
+ZONE_COLUMNS = {
+    "iris": ("code_iris", "nom_iris"),
+    "commune": ("code_commune", "nom_commune"),
+}
+PARENT = {"iris": "commune"}
+RULES = {"households": MIN_HOUSEHOLDS, "delivery_points": MIN_DELIVERY_POINTS, "business": MIN_BUSINESS_UNITS}
+
+
+def allowed_columns(demo, zoning: str) -> list[str]:
+    """Columns a table of `demo` may hold: zone ids and names, indicators, secrecy flags."""
+    columns = list(ZONE_COLUMNS[zoning])
+    if zoning in PARENT:
+        columns += list(ZONE_COLUMNS[PARENT[zoning]])
+    columns += list(demo.indicators) + [f"secret_{c}" for c in demo.protected] + ["geometry"]
+    return list(dict.fromkeys(columns))
+
+
+def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: list) -> dict:
+    """The sidecar the audit reads: zoning, units, count columns, rules, allow-list."""
+    zone_id, zone_name = ZONE_COLUMNS[zoning]
+    parent = PARENT.get(zoning)
+    secret = {c: int(table[f"secret_{c}"].fillna("").astype(str).ne("").sum())
+              for c in demo.protected if f"secret_{c}" in table}
+    return {
+        "table": stem, "demonstrator": demo.id, "zoning": zoning,
+        "zone_id_column": zone_id, "zone_name_column": zone_name,
+        "parent_zoning": parent, "parent_id_column": ZONE_COLUMNS[parent][0] if parent else None,
+        "count_columns": dict(demo.protected),
+        "rule": {kind: RULES[kind] for kind in set(demo.protected.values())} | (
+            {"max_dominance": MAX_DOMINANCE_SHARE} if "business" in demo.protected.values() else {}),
+        "allowed_columns": allowed_columns(demo, zoning),
+        "suppressed_cells": secret,
+        "sources": [card.id for card in sources],
+        "licence": "Licence Ouverte 2.0 (Etalab)",
+        "attribution": "; ".join(card.attribution for card in sources),
+        "sensitivity": "aggregated",
+        "rows": len(table),
+    }
+
+
+def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, folder: Path) -> dict:
+    """Write every table, its manifest and `demonstrator.json` into `folder`."""
+    sources = [ctx.sources[s] for s in demo.sources]
+    listed = []
+    for zoning, table in tables.items():
+        stem = f"{demo.id}_{zoning}"
+        keep = [c for c in allowed_columns(demo, zoning) if c in table.columns]
+        files = write_table(table[keep], folder, stem)
+        write_json(manifest(demo, zoning, stem, table, sources), folder / f"{stem}.manifest.json")
+        listed.append({"zoning": zoning, "stem": stem, "files": files})
+    document = demonstrator_document(demo, ctx, summary, sources, listed)
+    write_json(document, folder / "demonstrator.json")
+    return document
+
+
+def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list) -> dict:
+    """`demonstrator.json`: everything the report shows besides the tables."""
+    registry = ctx.registry
+    return {
+        "id": demo.id, "title": demo.title, "message": demo.message, "theme": demo.theme,
+        "territory": {"id": ctx.territory.id, "name": ctx.territory.name, "fictional": ctx.territory.fictional},
+        "data_date": max(card.date for card in sources),
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "main_indicator": demo.main_indicator,
+        "zone_id_columns": {z: ZONE_COLUMNS[z][0] for z in ZONE_COLUMNS},
+        "zone_name_columns": {z: ZONE_COLUMNS[z][1] for z in ZONE_COLUMNS},
+        "indicators": [registry[i].model_dump() for i in demo.indicators],
+        "headlines": summary.get("headlines", []),
+        "crossing": summary.get("crossing", []),
+        "sources": [{"id": c.id, "title": c.title, "producer": c.producer, "date": c.date, "licence": c.licence,
+                     "attribution": c.attribution, "sensitivity": c.sensitivity, "url": c.url} for c in sources],
+        "privacy_note": summary.get("privacy_note", ""),
+        "tables": tables,
+    }

@@ -1,0 +1,85 @@
+"""Assets built from source cards: raw files, staged frames and privacy aggregates.
+
+- `raw_<id>`: the file as published (an external asset: Dagster observes, never copies it);
+- `staged_<id>`: typed and validated by the format's connector, in the territory's CRS;
+  personal sources have no staged asset, so that nothing can read them unprotected;
+- `anonymised_<id>` (personal) and `aggregated_<id>` (private): per-zone aggregates with
+  statistical secrecy applied; the only assets allowed to lower sensitivity.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from pipelines.assets.sensitivity import ROLE_TAG, TAG
+from pipelines.catalogue import SourceCard, Territory, source_path
+from pipelines.connectors import get_connector
+from pipelines.spatial import check_crs
+
+GROUP = "sources"
+
+
+def raw_key(card: SourceCard) -> dg.AssetKey:
+    return dg.AssetKey(f"raw_{card.id}")
+
+
+def staged_key(card: SourceCard) -> dg.AssetKey:
+    return dg.AssetKey(f"staged_{card.id}")
+
+
+def protected_key(card: SourceCard) -> dg.AssetKey:
+    prefix = "anonymised" if card.sensitivity == "personal" else "aggregated"
+    return dg.AssetKey(f"{prefix}_{card.id}")
+
+
+def output_key(card: SourceCard) -> dg.AssetKey:
+    """The asset other assets read for this source."""
+    return protected_key(card) if card.sensitivity == "personal" else staged_key(card)
+
+
+def read_source(card: SourceCard, territory: Territory) -> pd.DataFrame:
+    """Read a source's file with its connector and check its CRS against the territory."""
+    frame = get_connector(card.format)(source_path(card, territory), working_crs=territory.working_crs,
+                                       **card.options)
+    is_grid = territory.zonings.get("grid") == card.id
+    if "geometry" in frame.columns or "crs" in frame.attrs:
+        check_crs(frame, territory.grid_crs if is_grid else territory.working_crs, layer=card.id)
+    return frame
+
+
+def describe(frame: pd.DataFrame, sensitivity: str) -> dict:
+    """Asset metadata: counts always, a preview only when nobody can be exposed by it."""
+    meta: dict = {"rows": len(frame), "columns": ", ".join(map(str, frame.columns)),
+                  "sensitivity": sensitivity}
+    if sensitivity in ("public", "aggregated"):
+        preview = frame.drop(columns="geometry", errors="ignore").head(5)
+        meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if _has_tabulate() else preview.to_string())
+    return meta
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def raw_spec(card: SourceCard, territory: Territory) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        raw_key(card), description=f"{card.title} ({card.producer}), file as published.",
+        group_name=GROUP, kinds={"file"}, tags={TAG: card.sensitivity},
+        metadata={"producer": card.producer, "licence": card.licence, "format": card.format,
+                  "path": dg.MetadataValue.path(str(source_path(card, territory))), "refresh": card.refresh})
+
+
+def staged_asset(card: SourceCard, territory: Territory) -> dg.AssetsDefinition:
+    @dg.asset(key=staged_key(card), deps=[raw_key(card)], group_name=GROUP, kinds={"pandas", "parquet"},
+              tags={TAG: card.sensitivity}, description=f"{card.title}: typed, validated, in the territory's CRS.")
+    def _staged(context: dg.AssetExecutionContext) -> pd.DataFrame:
+        frame = read_source(card, territory)
+        context.add_output_metadata(describe(frame, card.sensitivity))
+        return frame
+
+    return _staged

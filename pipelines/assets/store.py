@@ -1,0 +1,80 @@
+"""The Parquet store of record (DESIGN.md decision 1).
+
+Each asset is one (Geo)Parquet file, written to a temporary name in the same folder and
+renamed into place, so a crash never leaves half a table and a rerun simply overwrites.
+Point frames keep `attrs["crs"]` in the file's schema metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import dagster as dg
+import geopandas as gpd
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines import config
+
+_META_KEY = b"datacites"
+ROW_GROUP_SIZE = 250_000  # several row groups so DuckDB reads with every thread
+
+
+def write_atomic(frame: pd.DataFrame, path: Path) -> Path:
+    """Write `frame` to `path` as (Geo)Parquet through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP_SIZE)
+        else:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            meta = dict(table.schema.metadata or {})
+            meta[_META_KEY] = json.dumps({"attrs": _jsonable(frame.attrs)}).encode()
+            pq.write_table(table.replace_schema_metadata(meta), tmp, row_group_size=ROW_GROUP_SIZE)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_frame(path: Path) -> pd.DataFrame:
+    """Read a file written by `write_atomic`, GeoDataFrame when it holds geometry."""
+    schema_meta = pq.read_schema(path).metadata or {}
+    if b"geo" in schema_meta:
+        return gpd.read_parquet(path)
+    frame = pq.read_table(path).to_pandas()
+    if _META_KEY in schema_meta:
+        frame.attrs.update(json.loads(schema_meta[_META_KEY]).get("attrs", {}))
+    return frame
+
+
+def _jsonable(attrs: dict) -> dict:
+    return {k: v for k, v in attrs.items() if isinstance(v, (str, int, float, bool, list, dict))}
+
+
+class ParquetStore(dg.ConfigurableIOManager):
+    """Stores each asset as `<base_dir>/<territory>/<asset key>.parquet`."""
+
+    base_dir: str = str(config.STORE_DIR)
+    territory: str = config.DEFAULT_TERRITORY
+
+    def _path(self, key: dg.AssetKey) -> Path:
+        return Path(self.base_dir) / self.territory / ("/".join(key.path) + ".parquet")
+
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        if obj is None:
+            return
+        path = write_atomic(obj, self._path(context.asset_key))
+        context.add_output_metadata({"rows": len(obj), "store": dg.MetadataValue.path(str(path))})
+
+    def load_input(self, context: dg.InputContext):
+        path = self._path(context.asset_key)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: asset {context.asset_key.to_user_string()} has not been "
+                                    "materialised yet; run `datacites run` first")
+        return read_frame(path)

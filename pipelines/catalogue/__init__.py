@@ -1,0 +1,13 @@
+"""Source cards, territories and demonstrators: models and loading."""
+
+from pipelines.catalogue.load import (
+    load_card,
+    load_demonstrators,
+    load_sources,
+    load_territory,
+    source_path,
+)
+from pipelines.catalogue.models import Demonstrator, SourceCard, Territory
+
+__all__ = ["Demonstrator", "SourceCard", "Territory", "load_card", "load_demonstrators",
+           "load_sources", "load_territory", "source_path"]

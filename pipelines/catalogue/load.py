@@ -1,0 +1,82 @@
+"""Loading the YAML cards, with errors that name the file, the field and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from pipelines import config
+from pipelines.catalogue.models import Demonstrator, SourceCard, Territory
+from pipelines.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _describe(error: dict) -> str:
+    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    allowed = error.get("ctx", {}).get("expected")
+    text = f"field '{field}': {error['msg']}"
+    return text + (f" (allowed: {allowed})" if allowed else "")
+
+
+def load_card(path: Path, model: type[M]) -> M:
+    """Read one YAML file into `model`; never echo the file's values in the error."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}{line}: not valid YAML; check indentation and quotes") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of fields, found {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors(include_input=False))
+        raise ConfigError(f"{path}: {problems}") from None
+
+
+def load_sources(directory: Path | None = None) -> dict[str, SourceCard]:
+    """Every source card `sources/*.yaml`, by id; the id must match the file name."""
+    directory = directory or config.SOURCES_DIR
+    cards: dict[str, SourceCard] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        card = load_card(path, SourceCard)
+        if card.id != path.stem:
+            raise ConfigError(f"{path}: field 'id' must equal the file name '{path.stem}'")
+        cards[card.id] = card
+    return cards
+
+
+def load_territory(territory_id: str | None = None, directory: Path | None = None) -> Territory:
+    """The territory `sources/territories/<id>.yaml`."""
+    territory_id = territory_id or config.DEFAULT_TERRITORY
+    directory = directory or config.TERRITORIES_DIR
+    path = directory / f"{territory_id}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
+        raise ConfigError(f"{path}: no such territory (known: {known}); set DATACITES_TERRITORY")
+    return load_card(path, Territory)
+
+
+def load_demonstrators(directory: Path | None = None) -> dict[str, tuple[Demonstrator, Path]]:
+    """Every `demonstrators/<name>/demonstrator.yaml` except `_template`, with its folder."""
+    directory = directory or config.DEMONSTRATORS_DIR
+    found: dict[str, tuple[Demonstrator, Path]] = {}
+    for path in sorted(directory.glob("*/demonstrator.yaml")):
+        if path.parent.name.startswith("_"):
+            continue
+        demo = load_card(path, Demonstrator)
+        if demo.id != path.parent.name:
+            raise ConfigError(f"{path}: field 'id' must equal the folder name '{path.parent.name}'")
+        found[demo.id] = (demo, path.parent)
+    return found
+
+
+def source_path(card: SourceCard, territory: Territory) -> Path:
+    """Where the territory keeps the file of `card`."""
+    name = territory.files.get(card.id, card.file)
+    return (config.SOURCES_DIR / territory.data_dir / name).resolve()

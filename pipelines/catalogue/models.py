@@ -1,0 +1,171 @@
+"""Pydantic models of the YAML cards people write: sources, territories, demonstrators.
+
+Validation errors are raised with `hide_input_in_errors` so that a value typed in a card
+(or, worse, pasted from a personal file) is never echoed into a log.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from pipelines.config import (
+    COMMUNE_CODE_PATTERN,
+    MIN_BUSINESS_UNITS,
+    MIN_DELIVERY_POINTS,
+    MIN_HOUSEHOLDS,
+    MAX_DOMINANCE_SHARE,
+)
+
+Sensitivity = Literal["public", "private", "personal"]
+ColumnType = Literal["text", "int", "float", "date", "month", "bool", "geometry"]
+Zoning = Literal["grid", "iris", "commune"]
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+_FLOORS = {"households": MIN_HOUSEHOLDS, "delivery_points": MIN_DELIVERY_POINTS,
+           "business": MIN_BUSINESS_UNITS}
+
+
+class _Card(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, frozen=True)
+
+
+class PrivacyRule(_Card):
+    """Statistical-secrecy rule of a source: thresholds may only be raised."""
+
+    kind: Literal["households", "delivery_points", "business"]
+    min_units: int | None = None
+    max_dominance: float | None = None
+    unit_column: str | None = None
+    value_column: str | None = None
+
+    @model_validator(mode="after")
+    def _only_upward(self) -> "PrivacyRule":
+        # The law's and INSEE's thresholds are floors: a card may be stricter, never laxer.
+        floor = _FLOORS[self.kind]
+        if self.min_units is not None and self.min_units < floor:
+            raise ValueError(f"min_units for '{self.kind}' may not be below {floor}; raise it or remove it")
+        if self.max_dominance is not None and self.max_dominance > MAX_DOMINANCE_SHARE:
+            raise ValueError(f"max_dominance may not exceed {MAX_DOMINANCE_SHARE}; lower it or remove it")
+        return self
+
+    @property
+    def threshold(self) -> int:
+        return self.min_units or _FLOORS[self.kind]
+
+    @property
+    def dominance(self) -> float:
+        return self.max_dominance or MAX_DOMINANCE_SHARE
+
+
+class Aggregation(_Card):
+    """How a personal source is anonymised, or a private one aggregated, before publication.
+
+    Personal sources must name their direct identifiers (pseudonymised with a keyed HMAC,
+    used only inside the anonymiser); private business sources may leave them empty.
+    """
+
+    identifiers: list[str] = Field(default_factory=list, description="direct identifiers, pseudonymised with a keyed HMAC")
+    drop: list[str] = Field(default_factory=list, description="columns dropped outright (names, addresses)")
+    method: Literal["hmac-sha256"] = "hmac-sha256"
+    unit: str = Field(description="column identifying units (counted distinct), e.g. the meter")
+    weight: str | None = Field(default=None, description="column holding units per row (e.g. delivery points) instead of one per row")
+    x: str = "x"
+    y: str = "y"
+    zonings: list[Zoning] = Field(default_factory=lambda: ["iris", "commune"])
+    values: dict[str, Literal["sum", "mean"]] = Field(default_factory=dict)
+    filter: dict[str, list[str]] = Field(default_factory=dict, description="keep rows whose column is in the list")
+    shares: dict[str, list[str]] = Field(default_factory=dict, description="column -> categories")
+    rules: list[PrivacyRule] = Field(min_length=1)
+
+
+class SourceCard(_Card):
+    """A source's card: who publishes it, how sensitive it is, how to read it."""
+
+    id: str = Field(pattern=IDENTIFIER)
+    title: str
+    producer: str
+    sensitivity: Sensitivity
+    licence: str
+    attribution: str
+    url: str | None = None
+    date: str = Field(description="vintage of the data, e.g. 2024")
+    refresh: Literal["yearly", "quarterly", "monthly", "weekly", "daily", "never"] = "yearly"
+    format: str = Field(description="connector name, see `datacites sources`")
+    file: str = Field(description="file name inside the territory's data folder")
+    crs: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    columns: dict[str, ColumnType] = Field(default_factory=dict)
+    theme: Literal["reference", "energy", "mobility", "housing"] = "reference"
+    aggregation: Aggregation | None = None
+
+    @model_validator(mode="after")
+    def _sensitive_sources_are_aggregated(self) -> "SourceCard":
+        if self.sensitivity == "personal":
+            if self.aggregation is None or not self.aggregation.identifiers:
+                raise ValueError("a personal source needs an `aggregation:` section naming its `identifiers`")
+        return self
+
+    @field_validator("columns")
+    @classmethod
+    def _codes_are_text(cls, columns: dict[str, str]) -> dict[str, str]:
+        for name, kind in columns.items():
+            if name.startswith(("code", "insee", "iris", "idcar", "numero")) and kind != "text":
+                raise ValueError(f"column '{name}' holds a code and must be declared as text")
+        return columns
+
+
+class Commune(_Card):
+    code: str = Field(pattern=COMMUNE_CODE_PATTERN)
+    name: str
+
+
+class Territory(_Card):
+    """A territory as data: its communes, CRSs and where its source files are."""
+
+    id: str = Field(pattern=IDENTIFIER)
+    name: str
+    fictional: bool = False
+    working_crs: str = "EPSG:2154"
+    grid_crs: str = "EPSG:3035"
+    data_dir: str = Field(description="folder of the source files, relative to sources/")
+    files: dict[str, str] = Field(default_factory=dict, description="per-source file overrides")
+    communes: list[Commune] = Field(default_factory=list, description="empty = every commune of the zoning source")
+    zonings: dict[Zoning, str] = Field(
+        default_factory=lambda: {"iris": "iris", "commune": "communes", "grid": "filosofi_200m"},
+        description="zoning -> id of the source that holds its zones")
+
+
+class Step(_Card):
+    """One asset of a demonstrator: a pure function of other assets."""
+
+    function: str = Field(pattern=r"^[a-z_][a-z0-9_]*$", description="function of the demonstrator's module")
+    inputs: dict[str, str] = Field(description="argument -> asset (a source asset such as staged_dpe, or another step)")
+    description: str = Field(description="one line, shown in the Dagster UI")
+    zoning: Zoning | None = Field(default=None, description="set on the tables to publish, one per zoning")
+    kinds: list[str] = Field(default_factory=lambda: ["duckdb", "pandas"])
+
+
+class Demonstrator(_Card):
+    """A demonstrator: the sources it crosses and the indicators it publishes."""
+
+    id: str = Field(pattern=IDENTIFIER)
+    title: str
+    theme: Literal["energy", "mobility", "housing"]
+    message: str = Field(description="the main message, one French sentence")
+    module: str = Field(description="Python file beside the YAML with the pure functions")
+    sources: list[str]
+    main_indicator: str
+    indicators: list[str]
+    headlines: list[str] = Field(default_factory=list, description="3 to 5 indicators shown in large type")
+    protected: dict[str, Literal["households", "delivery_points", "business"]] = Field(
+        default_factory=dict, description="count columns under a secrecy rule -> the rule")
+    params: dict[str, Any] = Field(default_factory=dict)
+    steps: dict[str, Step]
+
+    @model_validator(mode="after")
+    def _one_table_per_zoning(self) -> "Demonstrator":
+        zonings = [step.zoning for step in self.steps.values() if step.zoning]
+        if not zonings or len(zonings) != len(set(zonings)):
+            raise ValueError("steps must publish at least one table, and at most one per zoning (field 'zoning')")
+        return self

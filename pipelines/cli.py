@@ -1,0 +1,132 @@
+"""The `datacites` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from pipelines import config
+from pipelines.errors import DatacitesError
+
+
+def cmd_sample(args) -> int:
+    from pipelines.sample import generate_sample
+
+    out = Path(args.out) if args.out else config.SAMPLE_DIR
+    summary = generate_sample(out, scale=args.scale, seed=args.seed) if args.seed else generate_sample(out, scale=args.scale)
+    print(f"sample territory written to {out}: {summary}")
+    return 0
+
+
+def ensure_sample(scale: float = 1) -> None:
+    """Generate the sample territory when its files are missing."""
+    if not (config.SAMPLE_DIR / "territory.yaml").exists():
+        from pipelines.sample import generate_sample
+
+        print(f"generating the sample territory in {config.SAMPLE_DIR} ...", flush=True)
+        generate_sample(config.SAMPLE_DIR, scale=scale)
+
+
+def cmd_run(args) -> int:
+    from pipelines.run import run_all
+
+    if args.territory == "sample":
+        ensure_sample()
+    return 0 if run_all(args.territory).success else 1
+
+
+def cmd_demo(args) -> int:
+    rc = cmd_run(args)
+    index = config.SITE_DIR / "index.html"
+    if rc == 0 and index.exists():
+        from pipelines.report import take_screenshots
+
+        shots = take_screenshots(config.SITE_DIR, config.OUTPUTS_DIR / "screenshots")
+        print(f"\nDemonstrator pages: {index}\n  open file://{index}")
+        if shots:
+            print(f"  screenshots: {config.OUTPUTS_DIR / 'screenshots'} ({len(shots)} pages)")
+    return rc
+
+
+def cmd_report(args) -> int:
+    from pipelines.report import build_site
+
+    summary = build_site(config.OUTPUTS_DIR, config.SITE_DIR)
+    print(f"site written to {config.SITE_DIR / 'index.html'}: {summary}")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from pipelines.privacy import main_audit
+
+    return main_audit([args.path] if args.path else [])
+
+
+def cmd_check(args) -> int:
+    from pipelines.assets.build import build_assets
+
+    assets, checks = build_assets(args.territory)
+    print(f"territory '{args.territory}': {len(assets)} assets and {len(checks)} checks; privacy rules hold")
+    return 0
+
+
+def cmd_sources(args) -> int:
+    from pipelines.catalogue import load_sources, load_territory, source_path
+
+    territory = load_territory(args.territory)
+    for card in load_sources().values():
+        path = source_path(card, territory)
+        state = "present" if path.exists() else "missing"
+        print(f"{card.id:24} {card.sensitivity:9} {card.format:16} {state:8} {card.producer} — {card.licence}")
+    return 0
+
+
+def cmd_new(args) -> int:
+    target = config.DEMONSTRATORS_DIR / args.name
+    if target.exists():
+        raise DatacitesError(f"{target} already exists; choose another name")
+    shutil.copytree(config.DEMONSTRATORS_DIR / "_template", target)
+    path = target / "demonstrator.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("template_id", args.name), encoding="utf-8")
+    print(f"new demonstrator in {target}: edit demonstrator.yaml and the module beside it, then `datacites check`")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="datacites", description="Demonstrators crossing public, private and personal data.")
+    sub = p.add_subparsers(dest="command", required=True)
+    territory = argparse.ArgumentParser(add_help=False)
+    territory.add_argument("--territory", default=config.DEFAULT_TERRITORY, help="territory id (sources/territories/<id>.yaml)")
+    s = sub.add_parser("sample", help="generate the fictional sample territory")
+    s.add_argument("--scale", type=float, default=1.0, help="multiply the size (communes, IRIS, points)")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--out", default=None, help=f"folder (default {config.SAMPLE_DIR})")
+    s.set_defaults(func=cmd_sample)
+    sub.add_parser("run", parents=[territory], help="materialise every demonstrator").set_defaults(func=cmd_run)
+    sub.add_parser("demo", parents=[territory], help="sample if missing, run, print where the pages are").set_defaults(func=cmd_demo)
+    sub.add_parser("report", help="rebuild outputs/site from the published tables").set_defaults(func=cmd_report)
+    a = sub.add_parser("audit", help="disclosure audit of a folder of outputs; exit 1 on a finding")
+    a.add_argument("path", nargs="?", default=None)
+    a.set_defaults(func=cmd_audit)
+    sub.add_parser("check", parents=[territory], help="load every card and verify the privacy rules").set_defaults(func=cmd_check)
+    sub.add_parser("sources", parents=[territory], help="list the source cards and their files").set_defaults(func=cmd_sources)
+    n = sub.add_parser("new", help="copy demonstrators/_template to a new demonstrator")
+    n.add_argument("name")
+    n.set_defaults(func=cmd_new)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DatacitesError as exc:
+        print(f"datacites: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""French sentences built from indicator values, for headlines and comparisons.
+
+Numbers follow French typography: a narrow no-break space between thousands, a decimal
+comma, and a no-break space before "%".
+"""
+
+from __future__ import annotations
+
+import math
+
+from pipelines.indicators.registry import Indicator
+
+NBSP = "\u00a0"
+THIN = "\u202f"
+
+
+def format_fr(value: float | None, unit: str, *, digits: int | None = None) -> str:
+    """`1234.5, "ménages"` -> "1 235 ménages"; `0.234, "%"` -> "23,4 %"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "non disponible"
+    if unit == "%":
+        number, suffix = value * 100, f"{NBSP}%"
+        digits = 1 if digits is None else digits
+    else:
+        number, suffix = value, f"{NBSP}{unit}" if unit else ""
+        digits = (0 if abs(value) >= 100 else 1) if digits is None else digits
+    text = f"{number:,.{digits}f}".replace(",", THIN).replace(".", ",")
+    return text + suffix
+
+
+def headline(indicator: Indicator, value: float) -> dict:
+    """A headline figure: the value for the whole territory with a one-line explanation."""
+    return {"indicator": indicator.id, "label": indicator.title, "value": value, "unit": indicator.unit,
+            "text": format_fr(value, indicator.unit),
+            "explanation": f"{indicator.definition} Valeur pour l'ensemble du territoire."}
+
+
+def crossing_sentence(indicator: Indicator, *, public_only: float, with_shared: float, label: str) -> dict:
+    """Compare an indicator from public data alone with its value once shared data is added."""
+    if any(math.isnan(v) for v in (public_only, with_shared)) or public_only == 0:
+        sentence = "La comparaison n'est pas disponible : trop peu de zones publiables."
+    else:
+        gap = with_shared / public_only - 1
+        direction = "inférieure" if gap < 0 else "supérieure"
+        sentence = (f"Les données publiques seules donnent {format_fr(public_only, indicator.unit)} ; "
+                    f"avec les données partagées, on mesure {format_fr(with_shared, indicator.unit)}, "
+                    f"soit une valeur {direction} de {format_fr(abs(gap), '%')}.")
+    return {"indicator": indicator.id, "label": label, "public_only": public_only, "with_shared": with_shared,
+            "unit": indicator.unit, "sentence": sentence}
