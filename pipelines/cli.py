@@ -33,8 +33,14 @@ def ensure_sample(scale: float = 1) -> None:
 def cmd_run(args) -> int:
     from pipelines.run import run_all
 
+    from pipelines.catalogue import load_territory
+
     if args.territory == "sample":
         ensure_sample()
+    if load_territory(args.territory).fictional:
+        from pipelines.privacy import ensure_sample_key
+
+        ensure_sample_key()  # per-clone key, accepted only for fictional territories
     return 0 if run_all(args.territory).success else 1
 
 

@@ -13,10 +13,22 @@ def dagster_home() -> str:
     """The Dagster home of this clone (event storage lives there, never under outputs/)."""
     home = os.environ.setdefault("DAGSTER_HOME", str(config.DAGSTER_HOME_DIR))
     os.makedirs(home, exist_ok=True)
+    settings = os.path.join(home, "dagster.yaml")
+    if not os.path.exists(settings):
+        # Default SQLite storage in this folder; say so, to silence Dagster's warning.
+        with open(settings, "w", encoding="utf-8") as handle:
+            handle.write("# SQLite storages in this folder (Dagster's default). See docs for PostgreSQL.\n")
     return home
 
 
-def run_all(territory: str | None = None, *, log_level: str = "WARNING") -> dg.ExecuteInProcessResult:
+def root_cause(error) -> str:
+    """The innermost error message of a Dagster failure: the one a person can act on."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error else "unknown error"
+
+
+def run_all(territory: str | None = None, *, log_level: str = "CRITICAL") -> dg.ExecuteInProcessResult:
     """Materialise every asset of the territory; failures are printed, not raised."""
     from pipelines.assets.build import build_definitions
 
@@ -29,7 +41,6 @@ def run_all(territory: str | None = None, *, log_level: str = "WARNING") -> dg.E
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}")
+            print(f"FAILED {event.step_key}: {root_cause(event.step_failure_data.error)}")
     print(f"run {'succeeded' if result.success else 'FAILED'}: {result.run_id}")
     return result

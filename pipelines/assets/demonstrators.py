@@ -7,7 +7,6 @@ a `release` asset writes them to a staging folder (blocked by the disclosure aud
 `published` swaps the staging folder into `outputs/<name>/`.
 """
 
-from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass, field

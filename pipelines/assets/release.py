@@ -1,6 +1,5 @@
 """Per-demonstrator release (staged, audited) and publication, and the site."""
 
-from __future__ import annotations
 
 import dagster as dg
 

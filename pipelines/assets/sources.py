@@ -7,7 +7,6 @@
   statistical secrecy applied; the only assets allowed to lower sensitivity.
 """
 
-from __future__ import annotations
 
 import dagster as dg
 import pandas as pd

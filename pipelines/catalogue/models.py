@@ -74,7 +74,7 @@ class Aggregation(_Card):
     y: str = "y"
     zonings: list[Zoning] = Field(default_factory=lambda: ["iris", "commune"])
     values: dict[str, Literal["sum", "mean"]] = Field(default_factory=dict)
-    filter: dict[str, list[str]] = Field(default_factory=dict, description="keep rows whose column is in the list")
+    filter: dict[str, list[Any]] = Field(default_factory=dict, description="keep rows whose column is in the list")
     shares: dict[str, list[str]] = Field(default_factory=dict, description="column -> categories")
     rules: list[PrivacyRule] = Field(min_length=1)
 

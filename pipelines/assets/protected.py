@@ -1,0 +1,70 @@
+"""The anonymiser (personal sources) and the business-data suppressor (private sources).
+
+Both turn a sensitive source into per-zone aggregates with statistical secrecy applied
+(primary and secondary suppression over IRIS, communes and the territory total), and are
+the only assets allowed to lower sensitivity to `aggregated`. A personal file is read
+inside the anonymiser itself: there is no staged copy of it in the store.
+"""
+
+
+import dagster as dg
+import geopandas as gpd
+import pandas as pd
+
+from pipelines.assets.sensitivity import ROLE_TAG, TAG
+from pipelines.assets.sources import GROUP, protected_key, raw_key, read_source, staged_key
+from pipelines.catalogue import SourceCard, Territory
+from pipelines.spatial import assign_points_to_zones
+
+
+def zone_ids(points: pd.DataFrame, iris: gpd.GeoDataFrame, zonings: list[str], crs: str) -> pd.DataFrame:
+    """Zone of every point in each zoning, finest first (IRIS, then its commune)."""
+    iris_ids = assign_points_to_zones(points, iris, zone_id="code_iris", crs=crs).zone_ids
+    commune_of = iris.set_index("code_iris")["code_commune"]
+    columns = {"iris": iris_ids, "commune": iris_ids.map(commune_of)}
+    return pd.DataFrame({z: columns[z] for z in ("iris", "commune") if z in zonings}, index=points.index)
+
+
+def protect(frame: pd.DataFrame, card: SourceCard, iris: gpd.GeoDataFrame, territory: Territory):
+    """Aggregate and protect one sensitive source; returns (aggregates, report)."""
+    from pipelines.privacy.anonymise import anonymise
+    from pipelines.privacy.keys import resolve_key
+
+    agg = card.aggregation
+    for column, keep in agg.filter.items():
+        frame = frame[frame[column].isin(keep)]
+    key = resolve_key(fictional=territory.fictional) if agg.identifiers else None
+    zones = zone_ids(frame, iris, agg.zonings, territory.working_crs)
+    return anonymise(frame, key=key, id_columns=agg.identifiers, drop_columns=agg.drop, zone_ids=zones,
+                     unit_column=agg.unit, value_columns=agg.values, rule=list(agg.rules),
+                     weight_column=agg.weight, shares=agg.shares, source=card.id)
+
+
+def protected_asset(card: SourceCard, territory: Territory, sources: dict[str, SourceCard]) -> dg.AssetsDefinition:
+    """`anonymised_<id>` for a personal source, `aggregated_<id>` for a private one."""
+    personal = card.sensitivity == "personal"
+    decorate = dg.asset(
+        key=protected_key(card), deps=[raw_key(card)] if personal else [], group_name=GROUP,
+        ins={"iris": dg.AssetIn(staged_key(sources[territory.zonings["iris"]]))}
+        | ({} if personal else {"frame": dg.AssetIn(staged_key(card))}),
+        kinds={"pandas", "parquet"}, tags={TAG: "aggregated", ROLE_TAG: "anonymiser" if personal else "suppressor"},
+        description=f"{card.title}: {'anonymised' if personal else 'business-data secrecy applied'}, "
+                    "per zone, small cells suppressed.")
+
+    def finish(context, source: pd.DataFrame, iris: gpd.GeoDataFrame) -> pd.DataFrame:
+        table, report = protect(source, card, iris, territory)
+        context.add_output_metadata(report.to_metadata() | {"rows": len(table)})
+        return table
+
+    if personal:
+        @decorate
+        def _anonymised(context: dg.AssetExecutionContext, iris: gpd.GeoDataFrame) -> pd.DataFrame:
+            return finish(context, read_source(card, territory), iris)
+
+        return _anonymised
+
+    @decorate
+    def _aggregated(context: dg.AssetExecutionContext, iris: gpd.GeoDataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+        return finish(context, frame, iris)
+
+    return _aggregated
