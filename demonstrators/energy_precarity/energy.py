@@ -125,4 +125,5 @@ def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
     crossing = [crossing_sentence(
         ctx.registry["operator_consumption_per_point"], public_only=predicted, with_shared=measured,
         label="Consommation par logement : prévue par les DPE (données publiques) et mesurée par l'opérateur")]
-    return {"headlines": headlines, "crossing": crossing}
+    values = {i: float(totals[i]) for i in ctx.demonstrator.indicators if i in totals and pd.notna(totals[i])}
+    return {"headlines": headlines, "crossing": crossing, "territory_values": values}

@@ -83,6 +83,7 @@ def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list)
         "zone_name_columns": {z: ZONE_COLUMNS[z][1] for z in ZONE_COLUMNS},
         "indicators": [registry[i].model_dump() for i in demo.indicators],
         "headlines": summary.get("headlines", []),
+        "territory_values": summary.get("territory_values", {}),
         "crossing": summary.get("crossing", []),
         "sources": [{"id": c.id, "title": c.title, "producer": c.producer, "date": c.date, "licence": c.licence,
                      "attribution": c.attribution, "sensitivity": c.sensitivity, "url": c.url} for c in sources],

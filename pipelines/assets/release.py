@@ -104,6 +104,6 @@ def site_asset(demos) -> dg.AssetsDefinition:
                              f"{len(findings)} problem(s)", metadata={"report": "\n".join(map(str, findings[:50]))})
         swap_into_place(folder, config.SITE_DIR)
         context.add_output_metadata({"index": dg.MetadataValue.path(str(config.SITE_DIR / "index.html")),
-                                     "pages": getattr(summary, "pages", 0)})
+                                     "pages": len(summary.pages), "bytes": summary.size_bytes})
 
     return _site

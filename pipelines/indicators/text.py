@@ -1,7 +1,6 @@
 """French sentences built from indicator values, for headlines and comparisons.
 
-Numbers follow French typography: a narrow no-break space between thousands, a decimal
-comma, and a no-break space before "%".
+Numbers go through the report's `format_fr`, so the pages and these sentences agree.
 """
 
 from __future__ import annotations
@@ -9,23 +8,7 @@ from __future__ import annotations
 import math
 
 from pipelines.indicators.registry import Indicator
-
-NBSP = "\u00a0"
-THIN = "\u202f"
-
-
-def format_fr(value: float | None, unit: str, *, digits: int | None = None) -> str:
-    """`1234.5, "ménages"` -> "1 235 ménages"; `0.234, "%"` -> "23,4 %"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "non disponible"
-    if unit == "%":
-        number, suffix = value * 100, f"{NBSP}%"
-        digits = 1 if digits is None else digits
-    else:
-        number, suffix = value, f"{NBSP}{unit}" if unit else ""
-        digits = (0 if abs(value) >= 100 else 1) if digits is None else digits
-    text = f"{number:,.{digits}f}".replace(",", THIN).replace(".", ",")
-    return text + suffix
+from pipelines.report.formatting import format_fr
 
 
 def headline(indicator: Indicator, value: float) -> dict:

@@ -1,0 +1,27 @@
+"""Report: figures (pure functions returning Plotly figures) and the officials' static site.
+
+``build_site(outputs_dir, site_dir)`` writes the offline site from the published
+``outputs/`` (see :mod:`pipelines.report.site`); ``take_screenshots(site_dir, out_dir)``
+photographs its pages in headless Chromium when one is installed.
+"""
+
+from pipelines.report.figures import (
+    make_choropleth_figure,
+    make_crossing_figure,
+    make_distribution_figure,
+    make_ranking_figure,
+)
+from pipelines.report.formatting import format_fr
+from pipelines.report.screenshots import take_screenshots
+from pipelines.report.site import SiteSummary, build_site
+
+__all__ = [
+    "SiteSummary",
+    "build_site",
+    "format_fr",
+    "make_choropleth_figure",
+    "make_crossing_figure",
+    "make_distribution_figure",
+    "make_ranking_figure",
+    "take_screenshots",
+]

@@ -1,0 +1,284 @@
+"""The site in a real headless Chromium, from file://, with the network disabled.
+
+One browser for the module: every page is opened once (recording console errors,
+failed and blocked requests), then each test inspects the open pages. Under CI=true a
+missing Chromium or Playwright is a failure; elsewhere these tests are skipped with the
+reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import geopandas as gpd
+import pytest
+
+from pipelines.report.browser import VIEWPORT, find_chromium, launch_chromium, wait_for_charts
+from pipelines.report.formatting import display_value, format_fr, parse_fr
+from pipelines.report.site import build_site
+
+pytestmark = pytest.mark.browser
+
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+
+
+def _require_browser() -> Path:
+    """Path of Chromium; fail under CI, skip elsewhere, when it or Playwright is missing."""
+    reason = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "playwright is not installed (pip install -e '.[test]')"
+    chromium = find_chromium()
+    if reason is None and chromium is None:
+        reason = "no Chromium at /usr/bin/chromium (apt-get install chromium, or set DATACITES_CHROMIUM)"
+    if reason is None:
+        return chromium
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests need a Chromium: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class OpenPage:
+    """A page left open after loading, and what happened while it loaded.
+
+    ``errors`` and ``failed`` are frozen once the charts are drawn: later tests drive the
+    page (axe-core fetches the stylesheets with an XHR, which file:// refuses), and
+    what they cause is not the page's doing.
+    """
+
+    page: object
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    loading: bool = True
+
+
+@pytest.fixture(scope="module")
+def site(report_outputs):
+    outputs, metas = report_outputs
+    return build_site(outputs, outputs / "site"), metas, outputs
+
+
+@pytest.fixture(scope="module")
+def pages(site):
+    """Every page of the site, open in one offline Chromium; plus the blocked requests."""
+    chromium = _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    summary = site[0]
+    blocked: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith(LOCAL_SCHEMES):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, chromium)
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_offline(True)
+        context.route("**/*", only_local)
+        opened = {path.name: _open(context, path) for path in summary.pages}
+        yield opened, blocked
+        browser.close()
+
+
+def _open(context, path: Path) -> OpenPage:
+    page = context.new_page()
+    state = OpenPage(page)
+    def record(target: list, text: str) -> None:
+        if state.loading:
+            target.append(text)
+
+    page.on("console", lambda m: record(state.errors, m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: record(state.errors, str(exc)))
+    page.on("requestfailed", lambda r: record(state.failed, f"{r.url} ({r.failure})"))
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    try:
+        wait_for_charts(page, timeout_ms=15_000)
+    except Exception as exc:  # reported by the tests, not as a fixture error
+        state.errors.append(f"charts not drawn: {exc}")
+    page.wait_for_timeout(200)  # let a late request or error surface
+    state.loading = False
+    return state
+
+
+def test_no_request_leaves_the_machine_and_none_fails(pages):
+    opened, blocked = pages
+    assert blocked == []
+    for name, state in opened.items():
+        assert state.failed == [], name
+
+
+def test_no_console_error(pages):
+    opened, _ = pages
+    for name, state in opened.items():
+        assert state.errors == [], name
+
+
+def test_every_chart_is_drawn(pages):
+    opened, _ = pages
+    expected = {"index.html": 0, "energy_precarity.html": 4, "mobility_access.html": 3}
+    for name, state in opened.items():
+        counts = state.page.evaluate("""() => Array.from(document.querySelectorAll('[data-figure]'))
+            .map(el => el.classList.contains('js-plotly-plot')
+                 ? Array.from(el.querySelectorAll('svg.main-svg'))
+                     .reduce((n, svg) => n + svg.querySelectorAll('path').length, 0)
+                 : -1)""")
+        assert len(counts) == expected[name], name
+        assert all(c > 0 for c in counts), f"{name}: paths per chart {counts}"
+
+
+def test_the_map_draws_one_shape_per_zone(pages, site):
+    opened, _ = pages
+    _, metas, outputs = site
+    for demo_id in metas:
+        zones = gpd.read_parquet(outputs / demo_id / f"{demo_id}_iris.parquet")
+        shapes = opened[f"{demo_id}.html"].page.locator("#chart-carte path.choroplethlocation")
+        assert shapes.count() == len(zones), demo_id
+
+
+def test_every_link_resolves(pages):
+    opened, _ = pages
+    for name, state in opened.items():
+        links = state.page.evaluate("""() => Array.from(document.querySelectorAll('a[href]'))
+            .map(a => [a.getAttribute('href'), a.href, a.hasAttribute('download')])""")
+        assert any(d for *_, d in links) == (name != "index.html")
+        for raw, absolute, _ in links:
+            url = urlparse(absolute)
+            assert url.scheme == "file", f"{name}: {raw}"
+            assert Path(unquote(url.path)).is_file(), f"{name}: {raw} does not resolve"
+            if url.fragment:
+                assert state.page.locator(f"[id='{url.fragment}']").count() == 1, f"{name}: {raw}"
+
+
+def test_no_serious_or_critical_accessibility_violation(pages):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    opened, _ = pages
+    for name, state in opened.items():
+        results = axe.run(state.page)
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], f"{name}:\n{results.generate_report()}"
+
+
+def test_keyboard_focus_reaches_the_skip_link_and_is_visible(pages):
+    opened, _ = pages
+    page = opened["energy_precarity.html"].page
+    page.keyboard.press("Tab")
+    focused = page.evaluate("""() => { const el = document.activeElement, s = getComputedStyle(el);
+        const r = el.getBoundingClientRect();
+        return [el.className, s.outlineStyle, r.top >= 0 && r.bottom <= innerHeight]; }""")
+    assert focused == ["skip-link", "solid", True]
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "contenu"
+
+
+def test_each_page_prints_to_an_a4_pdf(pages):
+    opened, _ = pages
+    for name, state in opened.items():
+        pdf = state.page.pdf(format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF") and len(pdf) > 10_000, name
+        boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+        assert boxes, name
+        width, height = (float(x) for x in boxes[0])
+        assert (width, height) == pytest.approx((595.3, 841.9), abs=1.5), name  # A4 in points
+
+
+def _headline_texts(page, selector: str) -> list[tuple[str, str]]:
+    return page.evaluate(f"""() => Array.from(document.querySelectorAll('{selector}')).map(h =>
+        [h.querySelector('.headline-label').innerText, h.querySelector('.headline-value').innerText])""")
+
+
+def _shown(value, unit) -> float:
+    return display_value(value, unit)
+
+
+def test_headline_figures_equal_demonstrator_json(pages, site):
+    opened, _ = pages
+    _, metas, _ = site
+    for demo_id, meta in metas.items():
+        shown = _headline_texts(opened[f"{demo_id}.html"].page, ".headline")
+        assert [label for label, _ in shown] == [h["label"] for h in meta["headlines"]]
+        for (label, text), headline in zip(shown, meta["headlines"]):
+            assert parse_fr(text) == pytest.approx(_shown(headline["value"], headline["unit"]), abs=0.051), label
+            assert text.endswith(headline["unit"]), label
+    cards = _headline_texts(opened["index.html"].page, ".key-figure")
+    firsts = [m["headlines"][0] for m in metas.values()]
+    assert [parse_fr(t) for _, t in cards] == pytest.approx(
+        [_shown(h["value"], h["unit"]) for h in firsts], abs=0.051)
+
+
+def test_map_table_equals_the_published_table(pages, site):
+    opened, _ = pages
+    _, metas, outputs = site
+    for demo_id, meta in metas.items():
+        main = meta["main_indicator"]
+        unit = next(i["unit"] for i in meta["indicators"] if i["id"] == main)
+        zones = gpd.read_parquet(outputs / demo_id / f"{demo_id}_iris.parquet")
+        rows = opened[f"{demo_id}.html"].page.evaluate("""() => Array.from(
+            document.querySelectorAll('#figure-carte + details table tbody tr')).map(tr =>
+            [tr.querySelector('th').textContent, tr.querySelector('td:last-child').textContent])""")
+        assert [name for name, _ in rows] == zones.sort_values("code_iris")["nom_iris"].tolist()
+        for (name, text), value in zip(rows, zones.sort_values("code_iris")[main]):
+            if value != value:  # NA: suppressed
+                assert text.startswith("Non publié"), name
+            else:
+                assert parse_fr(text) == pytest.approx(_shown(value, unit), abs=0.051), name
+
+
+def test_narrative_names_the_highest_and_lowest_zones_of_the_table(pages, site):
+    opened, _ = pages
+    _, metas, outputs = site
+    for demo_id, meta in metas.items():
+        main = meta["main_indicator"]
+        unit = next(i["unit"] for i in meta["indicators"] if i["id"] == main)
+        zones = gpd.read_parquet(outputs / demo_id / f"{demo_id}_iris.parquet").dropna(subset=[main])
+        high, low = zones.loc[zones[main].idxmax()], zones.loc[zones[main].idxmin()]
+        first = opened[f"{demo_id}.html"].page.locator(".narrative p").first.inner_text()
+        assert f"{format_fr(low[main], unit)} ({low['nom_iris']}" in first
+        assert f"{format_fr(high[main], unit)} ({high['nom_iris']}" in first
+
+
+def test_a_missing_chromium_fails_under_ci_and_is_skipped_elsewhere(monkeypatch):
+    monkeypatch.setitem(globals(), "find_chromium", lambda: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="need a Chromium"):
+        _require_browser()
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no Chromium"):
+        _require_browser()
+
+
+def test_hovering_a_zone_shows_its_name_and_french_value(pages, site):
+    opened, _ = pages
+    _, metas, outputs = site
+    zones = gpd.read_parquet(outputs / "energy_precarity" / "energy_precarity_iris.parquet")
+    communes = {"00001": "Fictiville", "00002": "Fictive-sur-Lac"}
+    expected = {f"{z.nom_iris} ({communes[z.code_commune]})":
+                format_fr(z.share_fg, "%") if z.share_fg == z.share_fg else "Non publié : secret statistique"
+                for z in zones.itertuples()}
+    page = opened["energy_precarity.html"].page
+    page.bring_to_front()  # a background tab gets no animation frames: hover would crawl
+    page.locator("#chart-carte").scroll_into_view_if_needed()
+    shapes = page.locator("#chart-carte path.choroplethlocation")
+    seen = {}
+    label = page.locator("#chart-carte .hovertext")
+    for i in range(shapes.count()):
+        page.mouse.move(1, 1)  # off the map, so that the previous label goes
+        label.wait_for(state="detached", timeout=2_000)
+        box = shapes.nth(i).bounding_box()
+        # one jump: intermediate mouse positions would hover other zones on the way
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        label.wait_for(state="attached", timeout=2_000)
+        lines = [t.text_content() for t in label.locator("tspan.line").all()]
+        seen[lines[0]] = lines[1]
+    assert seen == expected
