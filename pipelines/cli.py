@@ -17,7 +17,7 @@ def cmd_sample(args) -> int:
 
     out = Path(args.out) if args.out else config.SAMPLE_DIR
     summary = generate_sample(out, scale=args.scale, seed=args.seed) if args.seed else generate_sample(out, scale=args.scale)
-    print(f"sample territory written to {out}: {summary}")
+    print(f"sample territory written to {out}\n{summary.describe()}")
     return 0
 
 

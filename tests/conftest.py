@@ -31,3 +31,19 @@ def _realdata_path(name: str) -> Path:
 def realdata():
     """Return a function mapping an extract's folder name to its path."""
     return _realdata_path
+
+
+@pytest.fixture(scope="session")
+def sample_project(tmp_path_factory):
+    """The sample territory generated and every demonstrator run once, in a scratch root.
+
+    Returns a dict with ``root`` (the scratch project), ``env`` (its environment) and
+    ``stdout`` (what `datacites demo` printed). Shared by every end-to-end test.
+    """
+    from tests_support import run_cli, scratch_project
+
+    root = tmp_path_factory.mktemp("project")
+    env = scratch_project(root)
+    run_cli(["sample"], env, root)
+    done = run_cli(["demo"], env, root)
+    return {"root": root, "env": env, "stdout": done.stdout + done.stderr}

@@ -7,7 +7,6 @@ then derived from the summed counts by `derive`, so the three levels always agre
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from pipelines.indicators.text import crossing_sentence, headline
@@ -15,7 +14,10 @@ from pipelines.spatial import assign_points_to_zones, interpolate_area_weighted
 
 COUNTS = ["households", "low_income_households", "dpe_count", "fg_count", "pre1975_count",
           "predicted_mwh_sum", "predicted_count", "low_income_fg_households"]
-OPERATOR = ["operator_delivery_points", "operator_consumption_mwh"]
+# Protected aggregates: published column -> (aggregate column, its role).
+OPERATOR = {"operator_delivery_points": "units", "operator_consumption_mwh": "conso_totale_mwh",
+            "operator_dwellings": "nb_logements"}
+METERS = {"metered_households": "units", "metered_kwh": "conso_kwh"}
 IRIS_COLUMNS = ["code_iris", "nom_iris", "code_commune", "nom_commune"]
 
 
@@ -31,7 +33,8 @@ def households_by_iris(grid: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx) -
 
 def dwellings_by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.DataFrame:
     """Diagnosed dwellings per IRIS: count, F/G, pre-1975, predicted consumption."""
-    located = dpe[dpe["x"].notna() & dpe["y"].notna()]
+    dwellings = dpe["type_batiment"].isin(ctx.params["dwelling_types"]) if "type_batiment" in dpe else True
+    located = dpe[dpe["x"].notna() & dpe["y"].notna() & dwellings]
     assignment = assign_points_to_zones(located, iris, zone_id="code_iris", crs=ctx.territory.working_crs)
     per_m2 = located["conso_ef_m2"] if "conso_ef_m2" in located else located["conso_ep_m2"]
     frame = pd.DataFrame({
@@ -48,16 +51,19 @@ def dwellings_by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.D
     return result
 
 
-def operator_by_zone(operator: pd.DataFrame, zoning: str, id_column: str) -> pd.DataFrame:
-    """The protected operator aggregates of one zoning, renamed for the published table."""
-    rows = operator[operator["zoning"] == zoning]
-    hidden = rows["secret"].fillna("").astype(str).ne("")
-    return pd.DataFrame({
-        id_column: rows["zone_id"].to_numpy(),
-        "operator_delivery_points": rows["units"].where(~hidden).to_numpy(dtype="float64"),
-        "operator_consumption_mwh": rows["conso_totale_mwh"].where(~hidden).to_numpy(dtype="float64"),
-        "secret_operator_delivery_points": rows["secret"].fillna("").astype(str).to_numpy(),
-    })
+def protected_by_zone(aggregates: pd.DataFrame, zoning: str, id_column: str, columns: dict[str, str]) -> pd.DataFrame:
+    """One zoning of protected aggregates, renamed; suppressed cells stay missing.
+
+    The first published column is the protected count: its `secret_` column carries the
+    reason a cell is hidden (empty when published).
+    """
+    rows = aggregates[aggregates["zoning"] == zoning]
+    reason = rows["secret"].fillna("").astype(str)
+    out = pd.DataFrame({id_column: rows["zone_id"].astype(str).to_numpy()})
+    for published, source in columns.items():
+        out[published] = pd.to_numeric(rows[source]).astype("float64").where(reason.eq("")).to_numpy()
+    out[f"secret_{next(iter(columns))}"] = reason.to_numpy()
+    return out
 
 
 def derive(frame: pd.DataFrame) -> pd.DataFrame:
@@ -73,57 +79,78 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
     out["share_pre1975"] = ratio("pre1975_count", "dpe_count")
     out["share_households_low_income_fg"] = ratio("low_income_fg_households", "households")
     out["predicted_consumption_per_dwelling"] = ratio("predicted_mwh_sum", "predicted_count")
-    if "operator_delivery_points" in out:
-        out["operator_consumption_per_point"] = ratio("operator_consumption_mwh", "operator_delivery_points")
+    out["operator_consumption_per_dwelling"] = ratio("operator_consumption_mwh", "operator_dwellings")
+    out["metered_consumption_per_household"] = ratio("metered_kwh", "metered_households") / 1000.0
+    out["consumption_ratio"] = out["operator_consumption_per_dwelling"] / out["predicted_consumption_per_dwelling"]
+    out["precarity_households_with_shared"] = out["low_income_fg_households"] + out["hidden_precarity_households"]
     return out
 
 
-def _iris_counts(households: pd.DataFrame, dwellings: pd.DataFrame, iris: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _iris_counts(households, dwellings, operator, iris, *, ctx) -> gpd.GeoDataFrame:
+    """IRIS counts from public data, plus the estimate that needs the operator's data."""
     table = iris[IRIS_COLUMNS + ["geometry"]].merge(households, on="code_iris").merge(dwellings, on="code_iris")
     share_fg = (table["fg_count"] / table["dpe_count"]).where(table["dpe_count"] > 0, 0.0)
     # Assumption (stated in the registry): within an IRIS, low-income households live in
     # F/G dwellings in the same proportion as all diagnosed dwellings.
     table["low_income_fg_households"] = table["low_income_households"] * share_fg
+    table = table.merge(protected_by_zone(operator, "iris", "code_iris", OPERATOR), on="code_iris", how="left")
+    real = table["operator_consumption_mwh"] / table["operator_dwellings"].where(table["operator_dwellings"] > 0)
+    predicted = table["predicted_mwh_sum"] / table["predicted_count"].where(table["predicted_count"] > 0)
+    restricted = (real / predicted) < ctx.params["restriction_ratio"]  # NA (secret) compares False
+    table["hidden_precarity_households"] = (table["low_income_households"] * (1 - share_fg)).where(restricted, 0.0)
     return table
 
 
-def indicators_by_iris(households, dwellings, operator, iris, *, ctx) -> gpd.GeoDataFrame:
+def indicators_by_iris(households, dwellings, operator, meters, iris, *, ctx) -> gpd.GeoDataFrame:
     """The published per-IRIS table."""
-    table = _iris_counts(households, dwellings, iris)
-    table = table.merge(operator_by_zone(operator, "iris", "code_iris"), on="code_iris", how="left")
+    table = _iris_counts(households, dwellings, operator, iris, ctx=ctx)
+    table = table.merge(protected_by_zone(meters, "iris", "code_iris", METERS), on="code_iris", how="left")
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)
 
 
-def indicators_by_commune(households, dwellings, operator, communes, iris, *, ctx) -> gpd.GeoDataFrame:
-    """The published per-commune table: IRIS counts summed, then shares derived."""
-    counts = _iris_counts(households, dwellings, iris).groupby("code_commune")[COUNTS].sum().reset_index()
-    table = communes[["code_commune", "nom_commune", "geometry"]].merge(counts, on="code_commune", how="inner")
-    if (operator["zoning"] == "commune").any():
-        table = table.merge(operator_by_zone(operator, "commune", "code_commune"), on="code_commune", how="left")
+def indicators_by_commune(households, dwellings, operator, meters, communes, iris, *, ctx) -> gpd.GeoDataFrame:
+    """The published per-commune table: IRIS counts summed, then shares derived.
+
+    Protected figures come from the anonymiser's own commune cells, whose secondary
+    suppression already accounts for the published IRIS.
+    """
+    sums = COUNTS + ["hidden_precarity_households"]
+    counts = _iris_counts(households, dwellings, operator, iris, ctx=ctx).groupby("code_commune")[sums].sum()
+    table = communes[["code_commune", "nom_commune", "geometry"]].merge(counts.reset_index(), on="code_commune")
+    for aggregates, columns in ((operator, OPERATOR), (meters, METERS)):
+        table = table.merge(protected_by_zone(aggregates, "commune", "code_commune", columns), on="code_commune", how="left")
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=communes.crs)
 
 
 def territory_totals(iris_table: pd.DataFrame) -> pd.Series:
     """Territory-level values: counts summed over IRIS, shares derived from the sums.
 
-    Operator figures are summed over published IRIS only, so suppressed cells stay hidden.
+    Protected figures are summed over published IRIS only, so hidden cells stay hidden.
     """
-    totals = iris_table[COUNTS].sum().to_frame().T
-    published = iris_table.dropna(subset=["operator_delivery_points"]) if "operator_delivery_points" in iris_table else None
-    if published is not None:
-        totals["operator_delivery_points"] = published["operator_delivery_points"].sum()
-        totals["operator_consumption_mwh"] = published["operator_consumption_mwh"].sum()
+    totals = iris_table[COUNTS + ["hidden_precarity_households"]].sum().to_frame().T
+    for columns in (OPERATOR, METERS):
+        published = iris_table.dropna(subset=list(columns))
+        for column in columns:
+            totals[column] = published[column].sum()
     return derive(totals).iloc[0]
 
 
 def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
-    """Headline figures and what crossing the operator's data adds, for the report."""
+    """Headline figures and what crossing the shared data adds, for the report."""
     totals = territory_totals(tables["iris"])
-    headlines = [headline(ctx.registry[i], float(totals[i])) for i in ctx.demonstrator.headlines]
-    predicted = float(totals["predicted_consumption_per_dwelling"])
-    measured = float(totals.get("operator_consumption_per_point", np.nan))
-    crossing = [crossing_sentence(
-        ctx.registry["operator_consumption_per_point"], public_only=predicted, with_shared=measured,
-        label="Consommation par logement : prévue par les DPE (données publiques) et mesurée par l'opérateur")]
+    registry = ctx.registry
+    headlines = [headline(registry[i], float(totals[i])) for i in ctx.demonstrator.headlines]
+    crossing = [
+        crossing_sentence(registry["precarity_households_with_shared"],
+                          public_only=float(totals["low_income_fg_households"]),
+                          with_shared=float(totals["precarity_households_with_shared"]),
+                          label="Ménages pauvres en précarité énergétique : passoires thermiques seules (données "
+                                "publiques), puis avec la restriction de chauffage révélée par l'opérateur"),
+        crossing_sentence(registry["operator_consumption_per_dwelling"],
+                          public_only=float(totals["predicted_consumption_per_dwelling"]),
+                          with_shared=float(totals["operator_consumption_per_dwelling"]),
+                          label="Consommation par logement : prévue par les DPE (données publiques) et mesurée "
+                                "par l'opérateur (données privées agrégées)"),
+    ]
     values = {i: float(totals[i]) for i in ctx.demonstrator.indicators if i in totals and pd.notna(totals[i])}
     return {"headlines": headlines, "crossing": crossing, "territory_values": values}

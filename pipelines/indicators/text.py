@@ -24,9 +24,12 @@ def crossing_sentence(indicator: Indicator, *, public_only: float, with_shared: 
         sentence = "La comparaison n'est pas disponible : trop peu de zones publiables."
     else:
         gap = with_shared / public_only - 1
-        direction = "inférieure" if gap < 0 else "supérieure"
+        if indicator.kind == "count":
+            more = "de plus" if gap >= 0 else "de moins"
+            change = f"soit {format_fr(abs(with_shared - public_only), indicator.unit)} {more} ({format_fr(abs(gap), '%')})"
+        else:
+            change = f"soit une valeur {'inférieure' if gap < 0 else 'supérieure'} de {format_fr(abs(gap), '%')}"
         sentence = (f"Les données publiques seules donnent {format_fr(public_only, indicator.unit)} ; "
-                    f"avec les données partagées, on mesure {format_fr(with_shared, indicator.unit)}, "
-                    f"soit une valeur {direction} de {format_fr(abs(gap), '%')}.")
+                    f"avec les données partagées, on obtient {format_fr(with_shared, indicator.unit)}, {change}.")
     return {"indicator": indicator.id, "label": label, "public_only": public_only, "with_shared": with_shared,
             "unit": indicator.unit, "sentence": sentence}

@@ -1,0 +1,83 @@
+"""Privacy of the sample run, checked from the outside.
+
+No meter number or address of the personal source appears anywhere a person could read
+it (published files, the working state, Dagster's event storage, the console); the
+disclosure audit passes; and an independent linear-programming attack on the published
+tables recovers no hidden cell to within the threshold.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linprog
+
+from tests_support import BIN
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def personal_values(sample_project):
+    meters = pd.read_csv(sample_project["root"] / "sources" / "sample" / "smart_meter_readings.csv", dtype=str)
+    numbers = set(meters["numero_compteur"])
+    assert len(numbers) == 3000 and all(len(n) == 14 and n.isdigit() for n in numbers)
+    return numbers, set(meters["adresse"])
+
+
+def files_under(folder: Path):
+    return [p for p in folder.rglob("*") if p.is_file() and p.name != "pseudonymisation.key"]
+
+
+def test_no_meter_number_or_address_anywhere(sample_project, personal_values):
+    numbers, addresses = personal_values
+    root = sample_project["root"]
+    needles = [n.encode() for n in numbers] + [a.encode() for a in addresses if len(a) > 8]
+    places = files_under(root / "outputs") + files_under(root / ".datacites")
+    assert any("dagster" in str(p) for p in places), "Dagster's event storage must be searched too"
+    for path in places:
+        data = path.read_bytes()
+        leaked = next((n for n in needles if n in data), None)
+        assert leaked is None, f"a personal value leaked into {path.relative_to(root)}"
+    console = sample_project["stdout"].encode()
+    assert not any(n in console for n in needles)
+
+
+def test_audit_command_passes_on_published_outputs(sample_project):
+    done = subprocess.run([str(BIN / "datacites"), "audit", str(sample_project["root"] / "outputs")],
+                          env=sample_project["env"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def lp_bounds(total: float, known: float, hidden: int, j: int) -> tuple[float, float]:
+    """Bounds of hidden cell j when hidden cells are >= 0 and sum to total - known."""
+    rest = total - known
+    cost = np.zeros(hidden)
+    cost[j] = 1
+    equality = dict(A_eq=np.ones((1, hidden)), b_eq=[rest], bounds=[(0, None)] * hidden, method="highs")
+    low = linprog(cost, **equality).fun
+    high = -linprog(-cost, **equality).fun
+    return low, high
+
+
+@pytest.mark.parametrize("column, threshold", [("operator_delivery_points", 10), ("metered_households", 11)])
+def test_independent_attack_recovers_no_hidden_iris(sample_project, column, threshold):
+    folder = sample_project["root"] / "outputs" / "energy_precarity"
+    iris = pd.read_csv(folder / "energy_precarity_iris.csv", dtype={"code_iris": str, "code_commune": str})
+    commune = pd.read_csv(folder / "energy_precarity_commune.csv", dtype={"code_commune": str}).set_index("code_commune")
+    attacked = 0
+    for code, group in iris.groupby("code_commune"):
+        hidden = group[column].isna()
+        if not hidden.any() or pd.isna(commune.loc[code, column]):
+            continue  # nothing to attack, or the commune total is hidden too
+        attacked += 1
+        known = group.loc[~hidden, column].sum()
+        for j in range(int(hidden.sum())):
+            low, high = lp_bounds(commune.loc[code, column], known, int(hidden.sum()), j)
+            assert high - low >= threshold, f"{column}: a hidden IRIS of commune {code} is bounded too tightly"
+    if column == "operator_delivery_points":
+        assert attacked >= 1, "the sample has a commune with hidden IRIS and a published total: it must be attacked"
