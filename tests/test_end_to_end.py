@@ -51,11 +51,23 @@ def independent_iris_figures(sample: Path) -> pd.DataFrame:
     joined = gpd.sjoin(points, iris, predicate="intersects").reset_index()
     joined = joined.sort_values("CODE_IRIS").drop_duplicates("index")  # boundary points: lowest code
     joined["fg"] = joined.etiquette_dpe.isin(["F", "G"])
-    dwellings = joined.groupby("CODE_IRIS").agg(dpe_count=("fg", "size"), fg_count=("fg", "sum"))
+    joined["predicted"] = joined.conso_5_usages_par_m2_ef.astype(float) * joined.surface_habitable_logement.astype(float) / 1000
+    dwellings = joined.groupby("CODE_IRIS").agg(dpe_count=("fg", "size"), fg_count=("fg", "sum"),
+                                                predicted=("predicted", "mean"))
     table = iris.set_index("CODE_IRIS")[[]].join(households).join(dwellings).fillna(0)
+    table = table.join(metered_by_iris(sample, iris))
     table["share_fg"] = table.fg_count / table.dpe_count.where(table.dpe_count > 0)
     table["low_income_fg_households"] = table.men_pauv * table.share_fg.fillna(0)
     return table
+
+
+def metered_by_iris(sample: Path, iris: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Households with a smart meter and their mean yearly consumption (MWh), per IRIS."""
+    meters = pd.read_csv(sample / "smart_meter_readings.csv", dtype={"numero_compteur": str})
+    homes = meters.groupby("numero_compteur").agg(x=("x_l93", "first"), y=("y_l93", "first"), kwh=("conso_kwh", "sum"))
+    points = gpd.GeoDataFrame(homes, geometry=gpd.points_from_xy(homes.x, homes.y), crs=iris.crs)
+    joined = gpd.sjoin(points, iris, predicate="within")
+    return joined.groupby("CODE_IRIS").agg(metered=("kwh", "size"), metered_mwh=("kwh", lambda v: v.sum() / 1000 / len(v)))
 
 
 def test_outputs_written(project):
@@ -78,6 +90,11 @@ def test_iris_figures_match_independent_geopandas(project, published):
     np.testing.assert_allclose(got["low_income_households"], expected["men_pauv"], rtol=1e-6)
     np.testing.assert_allclose(got["share_fg"], expected["share_fg"], rtol=1e-6)
     np.testing.assert_allclose(got["low_income_fg_households"], expected["low_income_fg_households"], rtol=1e-6)
+    np.testing.assert_allclose(got["predicted_consumption_per_dwelling"], expected["predicted"], rtol=1e-6)
+    shown = got["metered_households"].notna()
+    assert shown.sum() >= 35 and (got.loc[shown, "metered_households"] >= 11).all()
+    np.testing.assert_array_equal(got.loc[shown, "metered_households"], expected.loc[shown, "metered"])
+    np.testing.assert_allclose(got.loc[shown, "metered_consumption_per_household"], expected.loc[shown, "metered_mwh"], rtol=1e-6)
 
 
 def test_commune_table_sums_iris(published):

@@ -36,7 +36,7 @@ def dwellings_by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.D
     dwellings = dpe["type_batiment"].isin(ctx.params["dwelling_types"]) if "type_batiment" in dpe else True
     located = dpe[dpe["x"].notna() & dpe["y"].notna() & dwellings]
     assignment = assign_points_to_zones(located, iris, zone_id="code_iris", crs=ctx.territory.working_crs)
-    per_m2 = located["conso_ef_m2"] if "conso_ef_m2" in located else located["conso_ep_m2"]
+    per_m2 = located["conso_ef_m2"]  # final energy: what a meter measures (primary energy is not)
     frame = pd.DataFrame({
         "code_iris": assignment.zone_ids.to_numpy(),
         "fg": located["etiquette_dpe"].isin(ctx.params["poor_labels"]).to_numpy(),

@@ -1,0 +1,67 @@
+"""Commune contours: IGN ADMIN EXPRESS layer ``commune``, or a GeoJSON with INSEE codes.
+
+Accepted columns (any case, accents ignored): ``code_commune`` from ``INSEE_COM``,
+``code_insee``, ``code`` (france-geojson), ``codgeo``, ``insee``; ``nom_commune`` from
+``NOM``, ``NOM_COM``, ``nom_commune``, ``libelle``, ``libgeo``; ``population`` from
+``POPULATION``, ``pop``, ``pmun`` (nullable: the GeoJSON conversions drop it).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipelines.connectors._values import parse_int
+from pipelines.connectors._zones import check_unique, finish_zones, open_zone_layer
+from pipelines.connectors.registry import connector
+
+__all__ = ["read_communes", "COMMUNE_COLUMNS"]
+
+COMMUNE_COLUMNS = ("code_commune", "nom_commune", "population")
+_ALIASES = {
+    "code_commune": ("insee_com", "code_insee", "code", "codgeo", "insee", "code_commune"),
+    "nom_commune": ("nom", "nom_com", "nom_commune", "libelle", "libgeo"),
+    "population": ("population", "pop", "pmun"),
+}
+
+
+@connector("communes")
+def read_communes(path, *, working_crs="EPSG:2154", layer: str | None = None,
+                  crs: str | None = None, encoding: str | None = None, pad_codes: bool = False,
+                  invalid_geometry: str = "repair",
+                  source_columns: dict[str, str] | None = None):
+    """Read commune contours.
+
+    Parameters
+    ----------
+    path : str or Path
+        ADMIN EXPRESS GeoPackage (layer ``commune``) or shapefile, or a GeoJSON.
+    working_crs, layer, crs, encoding, pad_codes, invalid_geometry, source_columns
+        As in :func:`pipelines.connectors.iris.read_iris`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``code_commune``, ``nom_commune`` (text), ``population`` (``Int64``, NA when not
+        published), ``geometry`` in ``working_crs``.
+
+    Raises
+    ------
+    SourceError
+        Missing code column, malformed or duplicated code, population not a whole
+        number, CRS missing or wrong, bad geometry.
+    """
+    zones = open_zone_layer(path, _ALIASES, required=("code_commune",), layer=layer,
+                            preferred=("commune",), encoding=encoding,
+                            source_columns=source_columns)
+    codes = zones.code("code_commune", "commune", pad=pad_codes)
+    check_unique(zones, codes, "code_commune")
+    columns = {"code_commune": codes, "nom_commune": zones.text("nom_commune"),
+               "population": _population(zones)}
+    return finish_zones(zones, columns, id_column="code_commune", crs=crs,
+                        working_crs=working_crs, invalid_geometry=invalid_geometry)
+
+
+def _population(zones) -> pd.Series:
+    if not zones.has("population"):
+        return pd.Series(pd.NA, index=range(len(zones.frame)), dtype="Int64")
+    return parse_int(zones.locator, zones.columns["population"], zones.values("population"))
