@@ -1,0 +1,146 @@
+"""Assign points to the zones containing them, in DuckDB.
+
+The join (``_joins.JOIN_SQL``) is written so that DuckDB plans a ``SPATIAL_JOIN`` (an
+R-tree over the zones): a bare ``ST_Intersects`` in an INNER join, with no ``= true``, no
+OR and no AND'ed equality, each of which silently falls back to a nested loop or a hash
+join plus filter (DESIGN.md, "Known traps"). :func:`explain_points_to_zones` returns the
+plan so that tests can assert it. ``method="index"`` sends only the points near a zone
+boundary through that join (see ``zone_index``).
+
+Points on a boundary shared by several zones go to the zone with the lowest id in
+string order: ``ST_Intersects`` matches every zone the point touches and the smallest
+rank wins. Ranks are computed in Python, so the order is Python's (code points).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from pipelines.spatial._checks import SpatialInputError, check_points, check_zones
+from pipelines.spatial._joins import JOIN_SQL, best_zone, load_points, load_zones
+from pipelines.spatial.crs import check_crs
+from pipelines.spatial.engine import connect
+from pipelines.spatial.zone_index import index_best_zone
+
+__all__ = ["PointAssignment", "assign_points_to_zones", "explain_points_to_zones"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PointAssignment:
+    """Result of :func:`assign_points_to_zones`.
+
+    Attributes
+    ----------
+    zone_ids : pandas.Series
+        Zone id of each point (``str`` dtype), aligned with the points' index; missing
+        for points outside every zone.
+    matched : int
+        Number of points inside a zone.
+    outside : int
+        Number of points outside every zone (including points with missing coordinates).
+    """
+
+    zone_ids: pd.Series
+    matched: int
+    outside: int
+
+
+def _coordinates(points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    return (points["x"].to_numpy(dtype="float64", na_value=np.nan),
+            points["y"].to_numpy(dtype="float64", na_value=np.nan))
+
+
+def _checked(points, zones, zone_id, crs) -> None:
+    check_crs(points, crs, layer="points")
+    check_crs(zones, crs, layer="zones")
+    check_points(points, layer="points")
+    check_zones(zones, zone_id, layer="zones")
+
+
+def explain_points_to_zones(points: pd.DataFrame, zones: gpd.GeoDataFrame, *, zone_id: str,
+                            crs) -> str:
+    """Return DuckDB's physical plan for the join of :func:`assign_points_to_zones`.
+
+    Parameters are those of :func:`assign_points_to_zones`.
+
+    Returns
+    -------
+    str
+        The ``EXPLAIN`` text; it must contain ``SPATIAL_JOIN``.
+    """
+    _checked(points, zones, zone_id, crs)
+    with connect() as con:
+        load_zones(con, zones, zone_id)
+        load_points(con, *_coordinates(points))
+        return "\n".join(row[1] for row in con.execute("EXPLAIN " + JOIN_SQL).fetchall())
+
+
+# Measured in benchmarks/RESULTS.md: below ~1e6 points building the raster index costs
+# more than it saves; from there on it wins, by 6x at 1e7 points.
+INDEX_FROM_POINTS = 500_000
+
+
+def assign_points_to_zones(points: pd.DataFrame, zones: gpd.GeoDataFrame, *, zone_id: str,
+                           crs, method: str = "auto",
+                           threads: int | None = None) -> PointAssignment:
+    """Give each point the id of the zone that contains it.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        Float columns ``x``, ``y`` in ``crs``, declared in ``points.attrs["crs"]``.
+    zones : geopandas.GeoDataFrame
+        Valid (Multi)Polygons in ``crs`` with a non-missing id column ``zone_id``.
+    zone_id : str
+        Name of the zone id column (text codes; other types are converted to text).
+    crs : str or pyproj.CRS
+        The territory's working CRS; both layers must be in it.
+    method : {"auto", "duckdb", "index"}, default "auto"
+        ``"duckdb"``: every point goes through DuckDB's spatial join. ``"index"``: a
+        raster index over the zones (``zone_index``) resolves the points far from any
+        boundary by lookup and sends only the others to the same join; same answers,
+        several times faster on large point sets (benchmarks/RESULTS.md). ``"auto"``
+        takes the index from ``INDEX_FROM_POINTS`` points on, where it starts to win.
+    threads : int, optional
+        DuckDB threads (default: one per core).
+
+    Returns
+    -------
+    PointAssignment
+        ``zone_ids`` aligned with ``points.index``; a point on a boundary or vertex
+        shared by several zones gets the lowest of their ids (string order); a point
+        outside every zone, or with a missing coordinate, gets a missing id and is
+        counted in ``outside``.
+
+    Raises
+    ------
+    CrsError
+        If either layer has no CRS or not ``crs``.
+    SpatialInputError
+        If a layer is not shaped as the contract says (see ``_checks``).
+    """
+    _checked(points, zones, zone_id, crs)
+    if method not in ("auto", "duckdb", "index"):
+        raise SpatialInputError(f"method must be 'auto', 'duckdb' or 'index', not {method!r}.")
+    if method == "auto":
+        method = "index" if len(points) >= INDEX_FROM_POINTS else "duckdb"
+    x, y = _coordinates(points)
+    with connect(threads=threads) as con:
+        codes = load_zones(con, zones, zone_id)
+        if method == "index":
+            best = index_best_zone(con, np.asarray(zones.geometry.array), x, y, len(codes))
+        else:
+            best = best_zone(con, x, y, len(codes))
+    matched = int((best < len(codes)).sum())
+    values = np.append(codes, None)[best]
+    zone_ids = pd.Series(values, index=points.index, dtype="str", name=zone_id)
+    if matched < len(points):
+        log.info("%d of %d points fall outside every zone", len(points) - matched, len(points))
+    return PointAssignment(zone_ids=zone_ids, matched=matched, outside=len(points) - matched)
