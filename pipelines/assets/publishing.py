@@ -1,14 +1,14 @@
-"""Writing a demonstrator's bundle to a staging folder, and swapping it into outputs/.
+"""Writing a demonstrator's bundle to its staging folder.
 
-Nothing is written in place: the bundle is built in `.datacites/staging/<name>`, audited,
-then renamed over the published folder. If the audit fails, the staging folder is left
-for inspection and what was published before stays byte-identical.
+Nothing is written in place: the bundle is built in `.datacites/staging/<name>`, audited
+by a blocking asset check, then handed to `pipelines.privacy.publish`, which audits it
+again and swaps it into `outputs/` by a rename. If an audit fails, the staging folder is
+left for inspection and what was published before stays byte-identical.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -28,37 +28,6 @@ def fresh_dir(path: Path) -> Path:
         shutil.rmtree(path)
     path.mkdir(parents=True)
     return path
-
-
-def swap_into_place(staging: Path, target: Path) -> None:
-    """Replace `target` with `staging` by renames.
-
-    Between the two renames the target is briefly absent; a crash there leaves
-    `<target>.previous`, which the next run restores before anything else.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    backup = target.with_name(target.name + ".previous")
-    recover(target)
-    if target.exists():
-        os.replace(target, backup)
-    try:
-        shutil.move(str(staging), str(target))
-    except BaseException:
-        if backup.exists() and not target.exists():
-            os.replace(backup, target)
-        raise
-    if backup.exists():
-        shutil.rmtree(backup)
-
-
-def recover(target: Path) -> None:
-    """Restore `target` from a backup left by a crash in the middle of a swap."""
-    backup = target.with_name(target.name + ".previous")
-    if backup.exists():
-        if target.exists():
-            shutil.rmtree(backup)
-        else:
-            os.replace(backup, target)
 
 
 def write_table(frame: gpd.GeoDataFrame, folder: Path, stem: str) -> dict[str, str]:

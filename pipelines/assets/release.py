@@ -6,8 +6,11 @@ import dagster as dg
 from pipelines import config
 from pipelines.assets.bundle import write_bundle
 from pipelines.assets.demonstrators import StepContext, step_key
-from pipelines.assets.publishing import fresh_dir, staging_dir, swap_into_place
+import shutil
+
+from pipelines.assets.publishing import fresh_dir, staging_dir
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
+from pipelines.assets.sources import protected_key
 from pipelines.indicators.checks import check_ranges, check_totals
 
 
@@ -46,15 +49,37 @@ def _totals_check(coarse: dg.AssetKey, fine: dg.AssetKey, indicators) -> dg.Asse
     return _check
 
 
+def protected_sources(demo, ctx: StepContext) -> dict[str, object]:
+    """The demonstrator's personal and private sources, by the input name of their aggregates."""
+    cards = [ctx.sources[s] for s in demo.sources if ctx.sources[s].aggregation is not None]
+    return {f"protected_{card.id}": card for card in cards}
+
+
+def privacy_text(protected: dict, aggregates: dict, zonings) -> str:
+    """The note officials read: which rules applied, how many cells were hidden and why."""
+    from pipelines.privacy import privacy_note, summarise_table
+
+    reports = []
+    for name, card in protected.items():
+        table = aggregates[name]
+        reports.append(summarise_table(table[table["zoning"].isin(list(zonings))], source=card.id,
+                                       rules=card.aggregation.rules, sensitivity=card.sensitivity))
+    return privacy_note(*reports, titles={card.id: card.title for card in protected.values()})
+
+
 def release_asset(demo, module, ctx: StepContext, level: str) -> dg.AssetsDefinition:
     keys = table_keys(demo)
+    protected = protected_sources(demo, ctx)
+    ins = {z: dg.AssetIn(k) for z, k in keys.items()} | {n: dg.AssetIn(protected_key(c)) for n, c in protected.items()}
 
-    @dg.asset(key=[demo.id, "release"], ins={z: dg.AssetIn(k) for z, k in keys.items()}, group_name=demo.id,
+    @dg.asset(key=[demo.id, "release"], ins=ins, group_name=demo.id,
               kinds={"csv", "geopackage", "parquet"}, tags={TAG: level, ROLE_TAG: "publisher"},
               description=f"{demo.title}: tables, manifests and summary staged for the disclosure audit.")
-    def _release(context: dg.AssetExecutionContext, **tables) -> None:
+    def _release(context: dg.AssetExecutionContext, **inputs) -> None:
         folder = fresh_dir(staging_dir(demo.id))
+        tables = {z: inputs[z] for z in keys}
         summary = module.summarise(tables, ctx) if hasattr(module, "summarise") else {}
+        summary["privacy_note"] = privacy_text(protected, inputs, keys)
         document = write_bundle(demo, tables, ctx, summary, folder)
         context.add_output_metadata({"staging": dg.MetadataValue.path(str(folder)),
                                      "tables": len(document["tables"]), "headlines": len(document["headlines"])})
@@ -81,9 +106,14 @@ def published_asset(demo) -> dg.AssetsDefinition:
               kinds={"folder"}, tags={TAG: "aggregated", ROLE_TAG: "publisher"},
               description=f"{demo.title}: the audited release, swapped into outputs/ in one rename.")
     def _published(context: dg.AssetExecutionContext) -> None:
-        target = config.OUTPUTS_DIR / demo.id
-        swap_into_place(staging_dir(demo.id), target)
-        context.add_output_metadata({"path": dg.MetadataValue.path(str(target))})
+        from pipelines.privacy.publish import publish
+
+        staged = staging_dir(demo.id)
+        # publish() copies the audited release beside the target, audits it once more
+        # (cheap, and the files could have changed since the check) and swaps it in.
+        result = publish(lambda folder: shutil.copytree(staged, folder, dirs_exist_ok=True),
+                         config.OUTPUTS_DIR / demo.id)
+        context.add_output_metadata({"path": dg.MetadataValue.path(str(result.target)), "files": result.files})
 
     return _published
 
@@ -93,17 +123,12 @@ def site_asset(demos) -> dg.AssetsDefinition:
               kinds={"html"}, tags={TAG: "aggregated", ROLE_TAG: "publisher"},
               description="Static offline site for officials, audited then swapped into outputs/site.")
     def _site(context: dg.AssetExecutionContext) -> None:
-        from pipelines.privacy import audit_outputs
+        from pipelines.privacy.publish import publish
         from pipelines.report import build_site
 
-        folder = fresh_dir(staging_dir("site"))
-        summary = build_site(config.OUTPUTS_DIR, folder)
-        findings = audit_outputs(folder)
-        if findings:
-            raise dg.Failure(description="the site was not published: the disclosure audit found "
-                             f"{len(findings)} problem(s)", metadata={"report": "\n".join(map(str, findings[:50]))})
-        swap_into_place(folder, config.SITE_DIR)
+        built = []
+        publish(lambda folder: built.append(build_site(config.OUTPUTS_DIR, folder)), config.SITE_DIR)
         context.add_output_metadata({"index": dg.MetadataValue.path(str(config.SITE_DIR / "index.html")),
-                                     "pages": len(summary.pages), "bytes": summary.size_bytes})
+                                     "pages": len(built[0].pages), "bytes": built[0].size_bytes})
 
     return _site

@@ -33,6 +33,7 @@ class Indicator(BaseModel):
     zonings: list[Literal["grid", "iris", "commune"]]
     sources: list[str]
     caveats: list[str] = Field(default_factory=list)
+    plain: str | None = Field(default=None, description="one line in plain French, read after the value")
     theme: Literal["energy", "mobility", "housing"]
 
     def bounds(self) -> tuple[float, float | None]:

@@ -15,7 +15,7 @@ def headline(indicator: Indicator, value: float) -> dict:
     """A headline figure: the value for the whole territory with a one-line explanation."""
     return {"indicator": indicator.id, "label": indicator.title, "value": value, "unit": indicator.unit,
             "text": format_fr(value, indicator.unit),
-            "explanation": f"{indicator.definition} Valeur pour l'ensemble du territoire."}
+            "explanation": indicator.plain or f"{indicator.definition} Valeur pour l'ensemble du territoire."}
 
 
 def crossing_sentence(indicator: Indicator, *, public_only: float, with_shared: float, label: str) -> dict:

@@ -1,0 +1,592 @@
+"""The disclosure audit: everything about to be published, checked before it is.
+
+:func:`audit_outputs` reads a folder of outputs (a demonstrator's tables with their
+manifests, or the static site) and returns findings; an empty list means it may be
+published. It checks, from the files alone:
+
+- every table file (``.csv``, ``.parquet``, ``.gpkg``) has its ``<table>.manifest.json``,
+  the manifest's thresholds are not below the law's, and its columns are all in the
+  manifest's ``allowed_columns`` (plus the geometry column and a GeoPackage's ``fid``);
+- every count column respects its threshold (a suppressed cell is empty: fine);
+- differencing recovers no group: within one demonstrator, tables sharing a count column
+  are one population; a child zoning adds up to its ``parent_zoning`` (via
+  ``parent_id_column``), and the top zonings add up to one same total. Every suppressed
+  cell must keep an attacker's interval (:mod:`pipelines.privacy.bounds`) at least one
+  threshold wide, and a parent total minus all its published children must not isolate
+  a group below the threshold. Child tables are assumed to list every populated child
+  zone, as the anonymiser's output does; the audit then credits the attacker with exact
+  knowledge of unlisted zones, which can only make it stricter. Zonings that are not
+  nested (grid cells against IRIS) cannot be differenced from the files alone: their
+  overlap is protected when the cells are suppressed (:func:`protect_hierarchy`);
+- no value anywhere looks like a direct identifier (:mod:`pipelines.privacy.identifiers`):
+  in tables, GeoPackage and GeoParquet metadata, HTML pages with their embedded JSON
+  (including Plotly's base64 arrays), scripts and file names; no coordinate column holds
+  more distinct values than the table has zones (individual locations).
+
+Findings name the file or table, the zone and the rule, never the protected value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import importlib.util
+import json
+import re
+import sqlite3
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+import numpy as np
+import pandas as pd
+
+from pipelines import config
+from pipelines.privacy.bounds import AttackerModel, Relation, incidence_matrix, narrow_cells
+from pipelines.privacy.identifiers import LABELS, find_identifiers, line_of, numeric_identifiers, redact
+from pipelines.privacy.rules import floor
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".gpkg")
+MANIFEST_SUFFIX = ".manifest.json"
+TEXT_SUFFIXES = {".html", ".htm", ".js", ".mjs", ".json", ".geojson", ".txt", ".md", ".svg", ".xml",
+                 ".css", ".yaml", ".yml", ".tsv", ".csv"}
+COORDINATE_NAME = re.compile(r"^(x|y|lat|lon|lng|long|latitude|longitude)$|^(x|y|lat|lon)_|_(x|y|lat|lon|lng)$"
+                             r"|coord", re.IGNORECASE)
+COUNT_RULES = ("households", "delivery_points", "business")
+_BDATA = re.compile(r'"dtype"\s*:\s*"(?P<dtype>[uif][1248])"\s*,\s*"bdata"\s*:\s*"(?P<data>[A-Za-z0-9+/=]*)"'
+                    r'|"bdata"\s*:\s*"(?P<data2>[A-Za-z0-9+/=]*)"\s*,\s*"dtype"\s*:\s*"(?P<dtype2>[uif][1248])"')
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where (table or file, zone) and which rule; never the value."""
+
+    table: str
+    zone: str
+    rule: str
+    message: str
+
+    def __post_init__(self) -> None:
+        # Last line of defence: a zone id or a name that is itself an identifier is masked.
+        for name in ("table", "zone", "message"):
+            object.__setattr__(self, name, redact(str(getattr(self, name))))
+
+    def __str__(self) -> str:
+        return f"{self.table} | zone {self.zone or '-'} | {self.rule} | {self.message}"
+
+
+@dataclass
+class _Table:
+    """A published table: its manifest and the frame read from each of its files."""
+
+    name: str
+    manifest: dict
+    frames: dict[str, pd.DataFrame]
+    implicit: dict[str, set[str]]
+
+
+def audit_outputs(path: str | Path) -> list[Finding]:
+    """Audit every file under `path`; an empty list means it may be published.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder of outputs (or a single file).
+
+    Returns
+    -------
+    list of Finding
+        Sorted by table, zone and rule.
+
+    Raises
+    ------
+    FileNotFoundError
+        When `path` does not exist.
+    """
+    root = Path(path)
+    if not root.exists():
+        raise FileNotFoundError(f"nothing to audit: {root} does not exist")
+    files = sorted(p for p in ([root] if root.is_file() else root.rglob("*")) if p.is_file())
+    base = root.parent if root.is_file() else root
+    findings: list[Finding] = []
+    for file in files:
+        findings += _name_findings(file, base)
+    tables = _load_tables(files, base, findings)
+    for table in tables:
+        findings += _table_findings(table)
+    findings += _differencing_findings(tables)
+    for file in files:
+        if file.suffix.lower() in TEXT_SUFFIXES and not _is_vendored(file):
+            findings += _text_findings(file, base)
+    return sorted(set(findings), key=lambda f: (f.table, f.zone, f.rule, f.message))
+
+
+def _rel(file: Path, base: Path) -> str:
+    """The file's path relative to the audited folder, identifiers in it masked."""
+    try:
+        name = file.relative_to(base).as_posix()
+    except ValueError:
+        name = file.as_posix()
+    return redact(name)
+
+
+def _name_findings(file: Path, base: Path) -> list[Finding]:
+    try:
+        name = file.relative_to(base).as_posix()
+    except ValueError:
+        name = file.as_posix()
+    return [Finding(redact(name), "", f"identifier:{kind}", f"the file name contains {LABELS[kind]} "
+                    "(masked here); rename the file") for kind in sorted({k for k, _ in find_identifiers(name)})]
+
+
+# --- reading tables -----------------------------------------------------------------
+
+
+def _load_tables(files: list[Path], base: Path, findings: list[Finding]) -> list[_Table]:
+    groups: dict[Path, list[Path]] = {}
+    for file in files:
+        if file.suffix.lower() in TABLE_SUFFIXES:
+            groups.setdefault(file.with_suffix(""), []).append(file)
+    tables = []
+    for stem, members in sorted(groups.items()):
+        manifest_path = stem.with_name(stem.name + MANIFEST_SUFFIX)
+        name = _rel(stem, base)
+        manifest = _read_manifest(manifest_path, name, members, base, findings)
+        if manifest is None:
+            continue
+        table = _Table(name, manifest, {}, {})
+        for file in members:
+            _read_into(table, file, base, findings)
+        tables.append(table)
+    return tables
+
+
+def _read_manifest(path: Path, name: str, members: list[Path], base: Path, findings: list) -> dict | None:
+    if not path.exists():
+        findings += [Finding(_rel(f, base), "", "manifest", f"table file without its manifest {path.name}; "
+                             "every published table needs one (docs/architecture.md)") for f in members]
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        findings.append(Finding(name, "", "manifest", f"{path.name} is not valid JSON"))
+        return None
+    missing = [k for k in ("zone_id_column", "count_columns", "rule", "allowed_columns") if k not in manifest]
+    if missing:
+        findings.append(Finding(name, "", "manifest", f"{path.name} lacks {missing}"))
+        return None
+    return manifest
+
+
+def _read_into(table: _Table, file: Path, base: Path, findings: list[Finding]) -> None:
+    label = _rel(file, base)
+    try:
+        if file.suffix.lower() == ".csv":
+            table.frames[label], table.implicit[label] = _read_csv(file), set()
+        elif file.suffix.lower() == ".parquet":
+            table.frames[label], table.implicit[label] = _read_parquet(file, label, findings)
+        else:
+            table.frames[label], table.implicit[label] = _read_gpkg(file, label, findings)
+    except Exception as error:  # an unreadable file cannot be vouched for
+        findings.append(Finding(label, "", "unreadable", f"cannot be read ({type(error).__name__}); "
+                                "a file the audit cannot read is not published"))
+
+
+def _read_csv(file: Path) -> pd.DataFrame:
+    # Everything as text: codes keep their zeros and nothing is guessed.
+    return pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+
+
+def _read_parquet(file: Path, label: str, findings: list[Finding]) -> tuple[pd.DataFrame, set[str]]:
+    import pyarrow.parquet as pq
+
+    arrow = pq.read_table(file)
+    metadata = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace")
+                for k, v in (arrow.schema.metadata or {}).items()}
+    implicit: set[str] = set()
+    if "geo" in metadata:
+        geo = json.loads(metadata["geo"])
+        implicit |= set(geo.get("columns", {})) | {geo.get("primary_column", "geometry")}
+    findings += _scan_text("\n".join(metadata.values()), label, "", "GeoParquet metadata")
+    frame = arrow.drop_columns([c for c in implicit if c in arrow.column_names]).to_pandas()
+    return frame, implicit
+
+
+def _read_gpkg(file: Path, label: str, findings: list[Finding]) -> tuple[pd.DataFrame, set[str]]:
+    with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as connection:
+        names = [r[0] for r in connection.execute(
+            "SELECT table_name FROM gpkg_contents WHERE data_type IN ('features', 'attributes') ORDER BY table_name")]
+        geometry = {r[0] for r in connection.execute("SELECT column_name FROM gpkg_geometry_columns")}
+        findings += _scan_sqlite(connection, label)
+        frames = [pd.read_sql_query(f'SELECT * FROM "{n}"', connection) for n in names if '"' not in n]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    implicit = geometry | {"fid"}
+    return frame.drop(columns=[c for c in implicit if c in frame.columns]), implicit
+
+
+def _scan_sqlite(connection: sqlite3.Connection, label: str) -> list[Finding]:
+    """Identifiers in every text or integer value of a GeoPackage, metadata tables included."""
+    findings = []
+    tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for name in tables:
+        if name.startswith(("rtree_", "sqlite_")) or '"' in name:
+            continue  # spatial index boxes and SQLite's own bookkeeping: numbers only
+        rows = connection.execute(f'SELECT * FROM "{name}"').fetchall()
+        texts = [v for row in rows for v in row if isinstance(v, str)]
+        numbers = [v for row in rows for v in row if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        where = "GeoPackage metadata" if name.startswith("gpkg_") else f"layer '{name}'"
+        findings += _scan_text("\n".join(texts), label, "", where)
+        findings += [Finding(label, "", f"identifier:{k}", f"{where} holds {LABELS[k]} as a number")
+                     for k in sorted(numeric_identifiers(numbers))]
+    return findings
+
+
+# --- per-table checks ---------------------------------------------------------------
+
+
+def _count_columns(manifest: dict) -> list[tuple[str, str]]:
+    """``(column, rule kind)`` pairs; manifests may map column -> kind or kind -> column."""
+    pairs = []
+    for key, value in (manifest.get("count_columns") or {}).items():
+        pairs.append((key, value) if value in COUNT_RULES else (value, key))
+    return pairs
+
+
+def _table_findings(table: _Table) -> list[Finding]:
+    findings = _rule_findings(table)
+    for label, frame in table.frames.items():
+        findings += _column_findings(table, label, frame)
+        findings += _threshold_findings(table, label, frame)
+        findings += _coordinate_findings(table, label, frame)
+        if not label.endswith(".csv"):  # CSV files are scanned as text, with line numbers
+            findings += _frame_identifier_findings(label, frame)
+    return findings
+
+
+def _rule_findings(table: _Table) -> list[Finding]:
+    findings = []
+    rules = table.manifest.get("rule") or {}
+    for column, kind in _count_columns(table.manifest):
+        if kind not in COUNT_RULES:
+            findings.append(Finding(table.name, "", "manifest", f"count column '{column}' has an unknown rule '{kind}'"))
+        elif kind not in rules:
+            findings.append(Finding(table.name, "", "manifest", f"no threshold for rule '{kind}' of column '{column}'"))
+        elif float(rules[kind]) < floor(kind):
+            findings.append(Finding(table.name, "", "threshold_lowered",
+                                    f"rule '{kind}' is set below the legal floor of {floor(kind)}"))
+    return findings
+
+
+def _column_findings(table: _Table, label: str, frame: pd.DataFrame) -> list[Finding]:
+    allowed = set(table.manifest.get("allowed_columns") or []) | table.implicit.get(label, set())
+    return [Finding(label, "", "allowed_columns", f"column '{c}' is not in the manifest's allowed_columns")
+            for c in frame.columns if c not in allowed]
+
+
+def _zone_ids(table: _Table, frame: pd.DataFrame) -> pd.Series:
+    column = table.manifest["zone_id_column"]
+    if column in frame.columns:
+        return frame[column].astype("str")
+    return pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+
+
+def _threshold(table: _Table, kind: str) -> float:
+    rules = table.manifest.get("rule") or {}
+    return max(float(rules.get(kind, 0) or 0), float(floor(kind)))
+
+
+def _threshold_findings(table: _Table, label: str, frame: pd.DataFrame) -> list[Finding]:
+    findings = []
+    zones = _zone_ids(table, frame)
+    for column, kind in _count_columns(table.manifest):
+        if kind not in COUNT_RULES:
+            continue
+        if column not in frame.columns:
+            findings.append(Finding(label, "", "manifest", f"count column '{column}' named by the manifest is absent"))
+            continue
+        threshold = _threshold(table, kind)
+        values = pd.to_numeric(frame[column], errors="coerce")
+        for zone in zones[values.notna() & (values < threshold)]:
+            findings.append(Finding(label, zone, "threshold", f"'{column}' is published below the {kind} "
+                                    f"threshold ({threshold:g}) in zone {zone}; suppress the cell"))
+    return findings
+
+
+def _coordinate_findings(table: _Table, label: str, frame: pd.DataFrame) -> list[Finding]:
+    findings = []
+    zones = _zone_ids(table, frame).nunique()
+    for column in frame.columns:
+        if not COORDINATE_NAME.search(str(column)):
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce").dropna()
+        if values.nunique() > zones:
+            findings.append(Finding(label, "", "coordinates", f"column '{column}' holds more distinct "
+                                        f"coordinates ({values.nunique()}) than the table has zones ({zones}): "
+                                        "individual locations"))
+    return findings
+
+
+def _frame_identifier_findings(label: str, frame: pd.DataFrame) -> list[Finding]:
+    findings = []
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            kinds = numeric_identifiers(pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64",
+                                                                                         na_value=np.nan))
+            findings += [Finding(label, "", f"identifier:{k}", f"column '{column}' holds {LABELS[k]}") for k in kinds]
+        elif series.dtype == object or pd.api.types.is_string_dtype(series):
+            text = "\n".join(str(v) for v in series.dropna().unique() if not isinstance(v, (bytes, bytearray)))
+            kinds = {k for k, _ in find_identifiers(text)}
+            findings += [Finding(label, "", f"identifier:{k}", f"column '{column}' holds {LABELS[k]}") for k in kinds]
+    return findings
+
+
+# --- differencing between zonings and levels ------------------------------------------
+
+
+def _published_counts(table: _Table, column: str) -> pd.Series | None:
+    """The values of `column` per zone, merged over the table's files (NA = suppressed)."""
+    merged = None
+    for frame in table.frames.values():
+        if column not in frame.columns or table.manifest["zone_id_column"] not in frame.columns:
+            continue
+        values = pd.Series(pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64"),
+                           index=_zone_ids(table, frame).to_numpy())
+        values = values[~values.index.duplicated()]
+        # A value shown in any one of the formats is published.
+        merged = values if merged is None else merged.combine_first(values)
+    return merged
+
+
+def _format_findings(table: _Table, column: str) -> list[Finding]:
+    shown = []
+    for frame in table.frames.values():
+        if column in frame.columns and table.manifest["zone_id_column"] in frame.columns:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            flags = pd.Series(values.notna().to_numpy(), index=_zone_ids(table, frame).to_numpy())
+            shown.append(flags[~flags.index.duplicated()])
+    findings = []
+    for other in shown[1:]:
+        both = shown[0].index.intersection(other.index)
+        differ = both[shown[0].reindex(both).to_numpy() != other.reindex(both).to_numpy()]
+        findings += [Finding(table.name, str(z), "formats_disagree", f"'{column}' is suppressed in one file "
+                             "of the table and published in another") for z in differ]
+    return findings
+
+
+def _differencing_findings(tables: list[_Table]) -> list[Finding]:
+    populations: dict[tuple, list[tuple[_Table, str]]] = {}
+    for table in tables:
+        demo = table.manifest.get("demonstrator") or str(Path(table.name).parent)
+        for column, kind in _count_columns(table.manifest):
+            if kind in COUNT_RULES:
+                populations.setdefault((demo, column, kind), []).append((table, column))
+    findings = []
+    for (demo, column, kind), members in sorted(populations.items(), key=lambda item: item[0]):
+        for table, _ in members:
+            findings += _format_findings(table, column)
+        threshold = max(_threshold(t, kind) for t, _ in members)
+        findings += _population_findings([t for t, _ in members], column, kind, threshold)
+    return findings
+
+
+def _population_findings(tables: list[_Table], column: str, kind: str, threshold: float) -> list[Finding]:
+    values, owners, relations = _population_relations(tables, column)
+    if values is None:
+        return []
+    findings, kept = [], []
+    for relation in relations:
+        members = [relation.total, *relation.parts]
+        if values[members].notna().all():
+            findings += _residual_findings(relation, values, owners, column, kind, threshold)
+        else:
+            kept.append(relation)
+    if not kept:
+        return findings   # a hidden cell in no relation is bounded by nothing
+    return findings + _bounds_findings(values, kept, owners, column, kind, threshold)
+
+
+def _population_relations(tables: list[_Table], column: str):
+    """Cells (table|zone), their published values (NaN = hidden) and additivity relations."""
+    series, owners = [], {}
+    by_zoning = {t.manifest.get("zoning"): t for t in tables}
+    for table in tables:
+        counts = _published_counts(table, column)
+        if counts is None:
+            continue
+        ids = [f"{table.name}|{z}" for z in counts.index]
+        owners.update({i: (table.name, str(z)) for i, z in zip(ids, counts.index)})
+        series.append(pd.Series(counts.to_numpy(), index=ids))
+    if not series:
+        return None, owners, []
+    values = pd.concat(series)
+    relations, roots = [], []
+    for table in tables:
+        parent = by_zoning.get(table.manifest.get("parent_zoning"))
+        if parent is None or parent is table:
+            roots.append(table)
+            continue
+        relations += _parent_relations(table, parent, values)
+    if len(roots) > 1:
+        # Two zonings of one population both add up to its total, which nobody published:
+        # an unknown cell that ties them (commune totals against grid totals).
+        values["@total"] = np.nan
+        owners["@total"] = ("", "")
+        for root in roots:
+            parts = tuple(i for i in values.index if owners[i][0] == root.name)
+            relations.append(Relation("@total", parts))
+    return values, owners, relations
+
+
+def _parent_relations(child: _Table, parent: _Table, values: pd.Series) -> list[Relation]:
+    link = child.manifest.get("parent_id_column")
+    frame = next((f for f in child.frames.values() if link in f.columns), None)
+    if frame is None:
+        return []
+    pairs = pd.DataFrame({"zone": _zone_ids(child, frame).to_numpy(), "parent": frame[link].astype("str").to_numpy()})
+    relations = []
+    for parent_zone, group in pairs.drop_duplicates("zone").groupby("parent", sort=True):
+        total = f"{parent.name}|{parent_zone}"
+        if total in values.index:
+            relations.append(Relation(total, tuple(f"{child.name}|{z}" for z in group["zone"])))
+    return relations
+
+
+def _residual_findings(relation, values, owners, column, kind, threshold) -> list[Finding]:
+    residual = values[relation.total] - values[list(relation.parts)].sum()
+    table, zone = owners[relation.total]
+    tolerance = 1e-6 * max(1.0, abs(values[relation.total]))
+    if residual < -tolerance:
+        return [Finding(table, zone, "inconsistent_totals", f"'{column}' of zone {zone} is smaller than the sum "
+                        "of its published children; differencing cannot be audited")]
+    if tolerance < residual < threshold:
+        return [Finding(table, zone, "differencing", f"'{column}' of zone {zone} minus its published children "
+                        f"isolates a group below the {kind} threshold ({threshold:g}); suppress cells so "
+                        "that the difference cannot be computed")]
+    return []
+
+
+def _bounds_findings(values, relations, owners, column, kind, threshold) -> list[Finding]:
+    cells = values.index
+    matrix = incidence_matrix(cells, relations)
+    unknown = values.isna().to_numpy()
+    known = values.dropna()
+    integral = bool(np.allclose(known, known.round())) if len(known) else True
+    model = AttackerModel(matrix, values.to_numpy(dtype="float64"), unknown, integral=integral)
+    if model.bad_rows:
+        table, zone = owners[relations[model.bad_rows[0]].total]
+        return [Finding(table, zone, "inconsistent_totals", f"'{column}' does not add up between zonings "
+                        "(published children exceed a total); differencing cannot be audited")]
+    targets = np.flatnonzero(unknown & (cells != "@total"))
+    narrow = narrow_cells(model, targets, np.full(len(targets), float(threshold)))
+    return [_hidden_finding(cells[j], owners, column, kind, threshold) for j in targets[narrow]]
+
+
+def _hidden_finding(cell: str, owners, column: str, kind: str, threshold: float) -> Finding:
+    table, zone = owners[cell]
+    return Finding(table, zone, "differencing", f"the suppressed '{column}' of zone {zone} can be recomputed "
+                   f"to within less than the {kind} threshold ({threshold:g}) from published totals of other "
+                   "zonings or levels; hide complementary cells (secondary suppression)")
+
+
+# --- pages, scripts, data files -------------------------------------------------------
+
+
+def _text_findings(file: Path, base: Path) -> list[Finding]:
+    label = _rel(file, base)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return [Finding(label, "", "unreadable", "is not UTF-8 text; it cannot be audited")]
+    plotly_js = _vendored_plotly()
+    if plotly_js and len(text) > len(plotly_js[1]) and plotly_js[1] in text:
+        text = text.replace(plotly_js[1], "")   # Plotly's library inlined in a page: no data
+    what = "table" if file.suffix.lower() in (".csv", ".tsv") else "text"
+    findings = _scan_text(text, label, what, "")
+    findings += _bdata_findings(text, label)
+    return findings
+
+
+def _scan_text(text: str, label: str, what: str, where: str) -> list[Finding]:
+    seen: dict[str, int] = {}
+    for kind, offset in find_identifiers(text):
+        seen.setdefault(kind, line_of(text, offset))
+    place = where or ("line {line}" if what != "table" else "row {row}")
+    return [Finding(label, "", f"identifier:{kind}",
+                    f"{place.format(line=line, row=line - 1)} holds {LABELS[kind]}"
+                    + ("" if what == "table" or where else " (page text, script or embedded data)"))
+            for kind, line in seen.items()]
+
+
+def _bdata_findings(text: str, label: str) -> list[Finding]:
+    """Numbers hidden in Plotly's base64 typed arrays (``{"dtype": "f8", "bdata": ...}``)."""
+    kinds: dict[str, int] = {}
+    for match in _BDATA.finditer(text):
+        dtype = match.group("dtype") or match.group("dtype2")
+        data = match.group("data") or match.group("data2") or ""
+        try:
+            array = np.frombuffer(base64.b64decode(data), dtype=np.dtype(dtype).newbyteorder("<"))
+        except (ValueError, TypeError):
+            continue
+        for kind in numeric_identifiers(array.astype("float64")):
+            kinds.setdefault(kind, line_of(text, match.start()))
+    return [Finding(label, "", f"identifier:{k}", f"line {line} holds {LABELS[k]} in a chart's encoded data")
+            for k, line in kinds.items()]
+
+
+@lru_cache(maxsize=1)
+def _vendored_plotly() -> tuple[str, str] | None:
+    """(sha256, text) of the plotly.js bundle shipped by the pinned plotly package."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "package_data" / "plotly.min.js"
+    if not path.exists():
+        return None
+    data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest(), data.decode("utf-8")
+
+
+def _is_vendored(file: Path) -> bool:
+    # Third-party code shipped by a pinned package holds no data of ours; matched by exact
+    # content, so an edited copy is scanned like any other file.
+    vendored = _vendored_plotly()
+    if vendored is None or file.stat().st_size != len(vendored[1].encode("utf-8")):
+        return False
+    return hashlib.sha256(file.read_bytes()).hexdigest() == vendored[0]
+
+
+# --- command line -----------------------------------------------------------------------
+
+
+def main_audit(argv: list[str] | None = None) -> int:
+    """``datacites audit [PATH]``: print findings, exit 1 on any, 0 when clean.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments after ``audit``; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        0 when nothing was found, 1 on findings, 2 when the folder does not exist.
+    """
+    parser = argparse.ArgumentParser(prog="datacites audit", description="Disclosure audit of a folder of outputs.")
+    parser.add_argument("path", nargs="?", default=None, help=f"folder to audit (default: {config.OUTPUTS_DIR})")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    path = Path(args.path) if args.path else Path(config.OUTPUTS_DIR)
+    try:
+        findings = audit_outputs(path)
+    except FileNotFoundError as error:
+        print(f"datacites audit: {error}", file=sys.stderr)
+        return 2
+    for finding in findings:
+        print(finding)
+    files = sum(1 for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
+    if findings:
+        print(f"{len(findings)} finding(s) in {path} ({files} files audited): nothing here may be published.")
+        return 1
+    print(f"audit passed: {files} files in {path}, no finding.")
+    return 0

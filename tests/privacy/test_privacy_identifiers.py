@@ -1,0 +1,61 @@
+"""Identifier detectors: what they catch, what they leave alone, and that they never echo."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from pipelines.privacy.identifiers import find_identifiers, numeric_identifiers, redact
+
+
+def kinds(text: str) -> set[str]:
+    return {kind for kind, _ in find_identifiers(text)}
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("numero_compteur,conso\n14012345678901,350.5", "meter_number"),
+    ('{"hovertext": "PDL 04263918226541"}', "meter_number"),
+    ("1 85 05 78 006 084 36", "nir"),
+    ("185057800608436", "nir"),
+    ("2850578006084", "nir"),
+    ("jean.dupont@example.fr", "email"),
+    ("06 12 34 56 78", "phone"),
+    ("06.12.34.56.78", "phone"),
+    ("+33 6 12 34 56 78", "phone"),
+    ("+33 (0)6 12 34 56 78", "phone"),
+    ("export_14012345678901.csv", "meter_number"),
+])
+def test_identifiers_are_found(text, kind):
+    assert kind in kinds(text)
+
+
+@pytest.mark.parametrize("text", [
+    "000010101", "00001", "CRS3035RES200mN2625200E3462200", "3.14159265358979", "0.0612345678",
+    "1234567.891", "x=700000.5,y=6600000.25", "00000000000000", "0123456789abcdef", "2024-01-15",
+    "12345678901234.5", "@media screen", "ratio 0.85",
+])
+def test_ordinary_values_are_left_alone(text):
+    assert kinds(text) == set()
+
+
+def test_numbers_stored_as_numbers():
+    assert numeric_identifiers(np.array([14012345678901.0, 2.5, 11.0])) == {"meter_number"}
+    assert numeric_identifiers([30, 55, 145, np.nan]) == set()
+
+
+def test_offsets_not_values_are_reported_and_redaction_masks():
+    text = "a 14012345678901 b"
+    assert list(find_identifiers(text)) == [("meter_number", 2)]
+    assert redact(text) == "a [identifiant] b"
+
+
+def test_plotly_bundle_scan_is_fast_enough():
+    import plotly.offline
+
+    js = plotly.offline.get_plotlyjs()
+    start = time.perf_counter()
+    found = kinds(js)
+    assert time.perf_counter() - start < 3.0
+    assert found <= {"email"}   # only its licence banner, skipped by the audit by content

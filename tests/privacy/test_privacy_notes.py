@@ -1,0 +1,47 @@
+"""The privacy note officials read, generated from the protection reports."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipelines.privacy.notes import privacy_note
+from pipelines.privacy.report import AnonymisationReport, summarise_table
+from pipelines.privacy.rules import make_rule
+
+METERS = AnonymisationReport(
+    source="smart_meter", sensitivity="personal", rules=(make_rule("households"),),
+    zones={"iris": 40, "commune": 4}, suppressed={"iris": {"n<11": 3, "secondary": 2}}, rows_in=336_000)
+
+
+def test_french_note_says_thresholds_and_why_cells_were_hidden():
+    note = privacy_note(METERS, titles={"smart_meter": "Relevés des compteurs communicants"})
+    assert "« Relevés des compteurs communicants » ont été pseudonymisées avec une clé secrète" in note
+    assert "agrégées par zone (IRIS, communes)" in note
+    assert "au moins 11 ménages par case" in note
+    assert "Sur 44 cases, 5 ont été masquées : 3 comptaient moins de 11 ménages ; 2 ont été masquées en complément" in note
+    assert "336" not in note   # counts of cells only, not the size of the source
+
+
+def test_business_rules_and_dominance_are_explained():
+    report = summarise_table(
+        pd.DataFrame({"zoning": ["iris"] * 3, "secret": ["dominance>=85%", "", "n<10"]}), source="operator",
+        rules=[{"kind": "delivery_points"}, {"kind": "business"}])
+    note = privacy_note(report)
+    assert "au moins 10 points de livraison par case" in note
+    assert "aucun contributeur ne pesant 85 % ou plus du total de la case" in note
+    assert "dans 1 case, un seul contributeur pesait 85 % ou plus du total" in note
+    assert "1 comptait moins de 10 points de livraison" in note
+
+
+def test_nothing_suppressed_and_no_protected_source():
+    report = AnonymisationReport(source="s", sensitivity="personal", rules=(make_rule("households"),),
+                                 zones={"commune": 4}, suppressed={})
+    assert "Aucune des 4 cases n'a dû être masquée." in privacy_note(report)
+    assert privacy_note() == ""
+
+
+def test_english_note_and_unknown_language():
+    assert "Of 44 cells, 5 were suppressed" in privacy_note(METERS, lang="en")
+    with pytest.raises(ValueError):
+        privacy_note(METERS, lang="de")

@@ -1,0 +1,159 @@
+"""Primary and secondary suppression on hand-made data, expected cells worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines import config
+from pipelines.errors import PrivacyError
+from pipelines.privacy.bounds import InconsistentRelations, Relation, attacker_bounds
+from pipelines.privacy.rules import make_rule, primary_suppression
+from pipelines.privacy.suppression import protect_hierarchy, secondary_suppression
+
+
+def hidden(table: pd.DataFrame) -> dict[tuple[str, str], str]:
+    rows = table[table["secret"].notna()]
+    return {(z, i): r for z, i, r in zip(rows["zoning"], rows["zone_id"], rows["secret"])}
+
+
+# --- primary ---------------------------------------------------------------------------
+
+
+def test_household_rule_suppresses_below_eleven_including_empty_cells():
+    table = pd.DataFrame({"households": [0, 10, 11, 250]})
+    reasons = primary_suppression(table, rule="households")
+    assert reasons.tolist()[:2] == ["n<11", "n<11"] and reasons[2:].isna().all()
+
+
+def test_delivery_point_rule_uses_ten():
+    table = pd.DataFrame({"delivery_points": [9, 10]})
+    assert primary_suppression(table, rule="delivery_points").isna().tolist() == [False, True]
+
+
+def test_business_rule_counts_units_and_dominance_90_percent_consumer():
+    # IRIS 3: one consumer holds 90 % of the total, however many units there are.
+    table = pd.DataFrame({"units": [2, 40, 40, 3], "max_unit_share": [0.5, 0.30, 0.90, 0.85]})
+    reasons = primary_suppression(table, rule="business")
+    assert reasons.tolist()[:1] == ["n<3"] and pd.isna(reasons[1])
+    assert reasons[2] == "dominance>=85%" and reasons[3] == "dominance>=85%"
+
+
+def test_a_card_may_raise_a_threshold_never_lower_it():
+    table = pd.DataFrame({"households": [12, 20]})
+    assert primary_suppression(table, rule={"kind": "households", "min_units": 15}).tolist()[0] == "n<15"
+    with pytest.raises(PrivacyError, match="below the legal floor of 11"):
+        make_rule("households", minimum=5)
+    with pytest.raises(PrivacyError, match="laxer"):
+        make_rule("business", max_share=0.95)
+    assert make_rule("business", max_share=0.8).dominance_reason == "dominance>=80%"
+
+
+def test_thresholds_are_read_from_config_at_call_time(monkeypatch):
+    monkeypatch.setattr(config, "MIN_HOUSEHOLDS", 20)
+    assert make_rule("households").minimum == 20
+
+
+def test_missing_count_is_an_error_not_a_published_cell():
+    with pytest.raises(ValueError, match="missing counts"):
+        primary_suppression(pd.DataFrame({"households": [np.nan, 30]}), rule="households")
+
+
+# --- secondary, hierarchy ----------------------------------------------------------------
+
+
+COMMUNES = pd.DataFrame({"iris": ["A", "B", "D", "E", "F"], "commune": ["C1", "C1", "C1", "C2", "C2"],
+                         "households": [5, 30, 20, 50, 40]})
+
+
+def test_commune_total_with_one_suppressed_iris_hides_the_smallest_sibling():
+    # C1 = A + B + D = 55 is published: A (5) alone hidden would be 55 - 30 - 20. Hiding
+    # D (20), the smallest sibling, leaves A and D anywhere in [0, 25]: 25 >= 11.
+    table = protect_hierarchy(COMMUNES, levels=["iris", "commune"], count_column="households", threshold=11)
+    assert hidden(table) == {("iris", "A"): "n<11", ("iris", "D"): "secondary"}
+    assert table.loc[table["zone_id"] == "A", "households"].isna().all()
+    assert table.loc[table["zoning"] == "commune", "households"].tolist() == [55, 90]
+    assert table.loc[table["zoning"] == "total", "households"].tolist() == [145]
+
+
+def test_without_the_complement_the_hidden_iris_is_recomputed_exactly():
+    values = pd.Series({"A": 5.0, "B": 30.0, "D": 20.0, "C1": 55.0})
+    bounds = attacker_bounds(values, ["A"], [Relation("C1", ("A", "B", "D"))])
+    assert bounds.loc["A"].tolist() == [5.0, 5.0]
+
+
+def _cells(values: dict, hidden_reasons: dict) -> pd.DataFrame:
+    return pd.DataFrame({"value": pd.Series(values, dtype="float64"),
+                         "reason": pd.Series({k: hidden_reasons.get(k, np.nan) for k in values}, dtype="str")})
+
+
+def test_no_complement_when_two_hidden_cells_are_already_safe():
+    # A (5) and B (8) hidden under C = 43: each lies anywhere in [0, 13], 13 >= 11.
+    cells = _cells({"A": 5, "B": 8, "D": 30, "C": 43}, {"A": "n<11", "B": "n<11"})
+    reasons = secondary_suppression(cells, [Relation("C", ("A", "B", "D"))], threshold=11)
+    assert reasons[["A", "B"]].tolist() == ["n<11", "n<11"]
+    assert reasons[["D", "C"]].isna().all()
+
+
+def test_two_hidden_cells_too_close_to_their_total_need_a_third():
+    # A (3) + B (4) = C - D = 7 < 11: both are confined to [0, 7]; D must go too.
+    cells = _cells({"A": 3, "B": 4, "D": 30, "C": 37}, {"A": "n<11", "B": "n<11"})
+    reasons = secondary_suppression(cells, [Relation("C", ("A", "B", "D"))], threshold=11)
+    assert reasons["D"] == "secondary" and pd.isna(reasons["C"])
+
+
+def test_small_commune_alone_in_its_total_hides_the_territory_total():
+    # C2 holds one IRIS F (8): both are primary. The territory total minus C1 would give
+    # C2, and C1 is the sum of its published IRIS, so only hiding the total protects F.
+    atoms = pd.DataFrame({"iris": ["A", "B", "F"], "commune": ["C1", "C1", "C2"], "households": [30, 40, 8]})
+    table = protect_hierarchy(atoms, levels=["iris", "commune"], count_column="households", threshold=11)
+    assert hidden(table) == {("iris", "F"): "n<11", ("commune", "C2"): "n<11", ("total", "total"): "secondary"}
+
+
+# --- secondary, overlapping zonings -------------------------------------------------------
+
+
+# IRIS A = 100 households: 95 in grid cell g1 (wholly inside A) and 5 in g2; g2 also
+# holds 40 households of IRIS B, whose other 60 are in g3. Every published cell has more
+# than 11 households, yet A - g1 = 5 households isolated in the sliver of A inside g2.
+OVERLAP = pd.DataFrame({"iris": ["A", "A", "B", "B"], "grid": ["g1", "g2", "g2", "g3"],
+                        "commune": ["C", "C", "C", "C"], "households": [95, 5, 40, 60]})
+
+
+def test_grid_iris_difference_isolating_five_households_is_detected():
+    values = pd.Series({"A": 100.0, "B": 100.0, "g1": 95.0, "g2": 45.0, "g3": 60.0,
+                        "A.g1": np.nan, "A.g2": np.nan, "B.g2": np.nan, "B.g3": np.nan})
+    relations = [Relation("A", ("A.g1", "A.g2")), Relation("B", ("B.g2", "B.g3")),
+                 Relation("g1", ("A.g1",)), Relation("g2", ("A.g2", "B.g2")), Relation("g3", ("B.g3",))]
+    bounds = attacker_bounds(values, ["A.g1", "A.g2", "B.g2", "B.g3"], relations)
+    assert bounds.loc["A.g2"].tolist() == [5.0, 5.0]
+
+
+def test_grid_iris_overlap_hides_the_two_grid_cells_around_the_sliver():
+    # Hand-worked: the sliver A∩g2 is pinned by two chains (A - g1, and g2 - (B - g3)).
+    # No single cell breaks both; the cheapest pair that does is g2 (45) + g1 (95):
+    # then A∩g2 lies in [0, 100] and the hidden g1, g2 in [0, 100] and [40, 140].
+    table = protect_hierarchy(OVERLAP, levels=["iris", "commune"], overlap="grid",
+                              count_column="households", threshold=11)
+    assert hidden(table) == {("grid", "g1"): "secondary", ("grid", "g2"): "secondary"}
+    assert "piece" not in set(table["zoning"])
+
+
+def test_inconsistent_totals_are_reported_not_silently_protected():
+    cells = _cells({"A": 5, "B": 30, "C": 50}, {"A": "n<11"})
+    with pytest.raises(InconsistentRelations):
+        secondary_suppression(cells, [Relation("C", ("A", "B"))], threshold=11)
+
+
+def test_zonings_that_are_not_nested_are_refused():
+    atoms = pd.DataFrame({"iris": ["A", "A"], "commune": ["C1", "C2"], "households": [20, 20]})
+    with pytest.raises(ValueError, match="not nested"):
+        protect_hierarchy(atoms, levels=["iris", "commune"], count_column="households", threshold=11)
+
+
+def test_result_does_not_depend_on_row_order():
+    shuffled = COMMUNES.sample(frac=1, random_state=3)
+    a = protect_hierarchy(COMMUNES, levels=["iris", "commune"], count_column="households", threshold=11)
+    b = protect_hierarchy(shuffled, levels=["iris", "commune"], count_column="households", threshold=11)
+    assert hidden(a) == hidden(b)
