@@ -81,3 +81,37 @@ def test_independent_attack_recovers_no_hidden_iris(sample_project, column, thre
             assert high - low >= threshold, f"{column}: a hidden IRIS of commune {code} is bounded too tightly"
     if column == "operator_delivery_points":
         assert attacked >= 1, "the sample has a commune with hidden IRIS and a published total: it must be attacked"
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_failed_audit_blocks_publication_and_keeps_outputs_identical(sample_project, tmp_path):
+    import shutil
+
+    from pipelines.config import PROJECT_ROOT
+    from tests_support import run_cli, scratch_project
+
+    root = tmp_path / "project"
+    env = scratch_project(root)
+    (root / "demonstrators").unlink()
+    shutil.copytree(PROJECT_ROOT / "demonstrators" / "energy_precarity", root / "demonstrators" / "energy_precarity")
+    shutil.copytree(sample_project["root"] / "sources" / "sample", root / "sources" / "sample")
+    run_cli(["run"], env, root)
+    before = hashes(root / "outputs")
+    assert any(name.startswith("site/") for name in before)
+    # A demonstrator bug that would publish a value shaped like a 14-digit meter number.
+    module = root / "demonstrators" / "energy_precarity" / "energy.py"
+    final = '    return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)'
+    assert final in module.read_text(encoding="utf-8")
+    module.write_text(module.read_text(encoding="utf-8").replace(
+        final, '    table.loc[0, "nom_iris"] = "04937261508314"\n' + final), encoding="utf-8")
+    done = subprocess.run([str(BIN / "datacites"), "run"], env=env, cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1
+    assert "disclosure_audit" in done.stdout and "run FAILED" in done.stdout
+    assert "04937261508314" not in done.stdout + done.stderr
+    assert hashes(root / "outputs") == before

@@ -1,0 +1,62 @@
+"""The command line as a team in another territory uses it."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests_support import BIN, scratch_project
+
+
+def cli(args, env, cwd):
+    return subprocess.run([str(BIN / "datacites"), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def project(tmp_path):
+    env = scratch_project(tmp_path)
+    (tmp_path / "demonstrators").unlink()  # a real copy: `new` writes into it
+    from pipelines.config import PROJECT_ROOT
+    import shutil
+
+    shutil.copytree(PROJECT_ROOT / "demonstrators", tmp_path / "demonstrators")
+    return tmp_path, env
+
+
+def test_new_demonstrator_is_valid_and_listed(project):
+    root, env = project
+    done = cli(["new", "my_energy"], env, root)
+    assert done.returncode == 0, done.stderr
+    text = (root / "demonstrators" / "my_energy" / "demonstrator.yaml").read_text(encoding="utf-8")
+    assert "id: my_energy" in text and "template_id" not in text
+    checked = cli(["check"], env, root)
+    assert checked.returncode == 0, checked.stderr
+    assert "privacy rules hold" in checked.stdout
+    again = cli(["new", "my_energy"], env, root)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_sources_lists_cards_with_sensitivity(project):
+    root, env = project
+    done = cli(["sources"], env, root)
+    assert done.returncode == 0, done.stderr
+    lines = {line.split()[0]: line for line in done.stdout.splitlines()}
+    assert "personal" in lines["smart_meter"] and "missing" in lines["smart_meter"]
+    assert "private" in lines["operator_consumption"]
+
+
+def test_check_refuses_a_demonstrator_reading_personal_data(project):
+    root, env = project
+    path = root / "demonstrators" / "energy_precarity" / "demonstrator.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "meters: anonymised_smart_meter, iris: staged_iris}", "meters: raw_smart_meter, iris: staged_iris}"), encoding="utf-8")
+    done = cli(["check"], env, root)
+    assert done.returncode == 2
+    assert "'energy_precarity/indicators_iris' reads the personal asset 'raw_smart_meter'" in done.stderr
+
+
+def test_audit_of_missing_folder_fails(project):
+    root, env = project
+    done = cli(["audit", str(root / "nowhere")], env, root)
+    assert done.returncode != 0
