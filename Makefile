@@ -31,7 +31,7 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 ui: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -c "from pipelines.run import dagster_home; dagster_home()"
 	$(BIN)/dagster dev -w workspace.yaml
 
 bench: $(STAMP)

@@ -17,7 +17,8 @@ def dagster_home() -> str:
     if not os.path.exists(settings):
         # Default SQLite storage in this folder; say so, to silence Dagster's warning.
         with open(settings, "w", encoding="utf-8") as handle:
-            handle.write("# SQLite storages in this folder (Dagster's default). See docs for PostgreSQL.\n")
+            handle.write("# SQLite storages in this folder (Dagster's default); see Dagster's docs for PostgreSQL.\n"
+                         "telemetry:\n  enabled: false  # no network beyond the package registries\n")
     return home
 
 
