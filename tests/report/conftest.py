@@ -169,3 +169,22 @@ def report_outputs(tmp_path_factory) -> tuple[Path, dict[str, dict]]:
     """A published outputs folder (module-wide) and the demonstrator.json contents."""
     outputs = tmp_path_factory.mktemp("outputs")
     return outputs, write_outputs(outputs)
+
+
+@pytest.fixture(scope="module", params=["fixture", "sample"])
+def published_outputs(request, tmp_path_factory) -> tuple[Path, dict[str, dict]]:
+    """Like `report_outputs`, and also what `datacites demo` published for the sample.
+
+    ``sample`` reuses the session's end-to-end run, so the page tests in the browser
+    also run on the real pages of every demonstrator.
+    """
+    if request.param == "fixture":
+        outputs = tmp_path_factory.mktemp("outputs")
+        return outputs, write_outputs(outputs)
+    import json
+
+    outputs = request.getfixturevalue("sample_project")["root"] / "outputs"
+    metas = {path.parent.name: json.loads(path.read_text(encoding="utf-8"))
+             for path in sorted(outputs.glob("*/demonstrator.json"))}
+    assert metas, "the sample run published no demonstrator"
+    return outputs, metas
