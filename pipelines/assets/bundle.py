@@ -28,7 +28,8 @@ def allowed_columns(demo, zoning: str) -> list[str]:
     columns = list(ZONE_COLUMNS[zoning])
     if zoning in PARENT:
         columns += list(ZONE_COLUMNS[PARENT[zoning]])
-    columns += list(demo.indicators) + [f"secret_{c}" for c in demo.protected] + ["geometry"]
+    # `statut` says why a value is missing when it is not secrecy (e.g. too few sales).
+    columns += list(demo.indicators) + [f"secret_{c}" for c in demo.protected] + ["statut", "geometry"]
     return list(dict.fromkeys(columns))
 
 

@@ -9,7 +9,7 @@ from pipelines.connectors import registry
 from pipelines.errors import ConfigError
 
 EXPECTED = {"communes", "dpe", "dvf", "filosofi_grid", "filosofi_zones", "gtfs", "iris",
-            "lovac", "point_csv", "rpls"}
+            "lovac", "point_csv", "rpls", "travel_survey"}
 
 
 def test_every_format_is_registered_by_importing_the_package_modules():
