@@ -34,9 +34,13 @@ ui: $(STAMP)
 	$(BIN)/python -c "from pipelines.run import dagster_home; dagster_home()"
 	$(BIN)/dagster dev -w workspace.yaml
 
+# Figures only (never asserted on); see benchmarks/RESULTS.md for the last full run.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_crossing.py --quick
+	$(BIN)/python benchmarks/bench_crossing.py --sizes 100000 1000000
+	$(BIN)/python benchmarks/bench_crossing.py --interpolation
+	$(BIN)/python benchmarks/bench_audit.py
 	$(BIN)/python benchmarks/bench_site.py
+	$(BIN)/python benchmarks/bench_connectors.py --scale 0.05
 
 clean:
 	rm -rf .datacites outputs/site outputs/screenshots
