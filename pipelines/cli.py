@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
-from pathlib import Path
 
 from pipelines import config
 from pipelines.errors import DatacitesError
 
 
 def cmd_sample(args) -> int:
-    from pipelines.sample import generate_sample
+    from pipelines.sample.cli import main as sample_main
 
-    out = Path(args.out) if args.out else config.SAMPLE_DIR
-    summary = generate_sample(out, scale=args.scale, seed=args.seed) if args.seed else generate_sample(out, scale=args.scale)
-    print(f"sample territory written to {out}\n{summary.describe()}")
-    return 0
+    argv = ["--scale", str(args.scale), "--seed", str(args.seed)] + (["--out", str(args.out)] if args.out else [])
+    return sample_main(argv)
 
 
 def ensure_sample(scale: float = 1) -> None:
@@ -106,11 +102,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     territory = argparse.ArgumentParser(add_help=False)
     territory.add_argument("--territory", default=config.DEFAULT_TERRITORY, help="territory id (sources/territories/<id>.yaml)")
-    s = sub.add_parser("sample", help="generate the fictional sample territory")
-    s.add_argument("--scale", type=float, default=1.0, help="multiply the size (communes, IRIS, points)")
-    s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--out", default=None, help=f"folder (default {config.SAMPLE_DIR})")
-    s.set_defaults(func=cmd_sample)
+    from pipelines.sample.cli import add_arguments
+
+    add_arguments(sub.add_parser("sample", help="generate the fictional sample territory")).set_defaults(func=cmd_sample)
     sub.add_parser("run", parents=[territory], help="materialise every demonstrator").set_defaults(func=cmd_run)
     sub.add_parser("demo", parents=[territory], help="sample if missing, run, print where the pages are").set_defaults(func=cmd_demo)
     sub.add_parser("report", help="rebuild outputs/site from the published tables").set_defaults(func=cmd_report)

@@ -14,7 +14,7 @@ PROJECT_ROOT = Path(os.environ.get("DATACITES_ROOT", PACKAGE_DIR.parent)).resolv
 
 SOURCES_DIR = Path(os.environ.get("DATACITES_SOURCES_DIR", PROJECT_ROOT / "sources"))
 TERRITORIES_DIR = SOURCES_DIR / "territories"
-SAMPLE_DIR = Path(os.environ.get("DATACITES_SAMPLE_DIR", SOURCES_DIR / "sample"))
+SAMPLE_DIR = SOURCES_DIR / "sample"  # the sample territory's data_dir (sources/territories/sample.yaml)
 CACHE_DIR = SOURCES_DIR / "cache"
 DEMONSTRATORS_DIR = Path(os.environ.get("DATACITES_DEMONSTRATORS_DIR", PROJECT_ROOT / "demonstrators"))
 OUTPUTS_DIR = Path(os.environ.get("DATACITES_OUTPUTS_DIR", PROJECT_ROOT / "outputs"))

@@ -52,17 +52,9 @@ def describe(frame: pd.DataFrame, sensitivity: str) -> dict:
     meta: dict = {"rows": len(frame), "columns": ", ".join(map(str, frame.columns)),
                   "sensitivity": sensitivity}
     if sensitivity in ("public", "aggregated"):
-        preview = frame.drop(columns="geometry", errors="ignore").head(5)
-        meta["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False) if _has_tabulate() else preview.to_string())
+        preview = frame.drop(columns="geometry", errors="ignore").head(5).to_string(index=False)
+        meta["preview"] = dg.MetadataValue.md(f"```\n{preview}\n```")
     return meta
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def raw_spec(card: SourceCard, territory: Territory) -> dg.AssetSpec:

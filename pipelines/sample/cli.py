@@ -22,7 +22,7 @@ def sample_command(scale: float = 1.0, out: Path | str | None = None, seed: int 
     ----------
     scale : float, default 1
     out : Path or str, optional
-        Output folder; ``sources/sample`` of the project (or ``$DATACITES_SAMPLE_DIR``).
+        Output folder; ``sources/sample`` of the project.
     seed : int, default 20261128
     quiet : bool
         Do not print the summary.
