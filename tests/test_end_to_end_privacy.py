@@ -90,28 +90,68 @@ def hashes(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_failed_audit_blocks_publication_and_keeps_outputs_identical(sample_project, tmp_path):
+@pytest.fixture(scope="module")
+def energy_only(sample_project, tmp_path_factory):
+    """A scratch project with only the energy demonstrator (a real copy), run once."""
     import shutil
 
     from pipelines.config import PROJECT_ROOT
     from tests_support import run_cli, scratch_project
 
-    root = tmp_path / "project"
+    root = tmp_path_factory.mktemp("energy") / "project"
     env = scratch_project(root)
     (root / "demonstrators").unlink()
     shutil.copytree(PROJECT_ROOT / "demonstrators" / "energy_precarity", root / "demonstrators" / "energy_precarity")
     shutil.copytree(sample_project["root"] / "sources" / "sample", root / "sources" / "sample")
     run_cli(["run"], env, root)
+    return root
+
+
+def rerun_copy(energy_only: Path, tmp_path: Path, damage) -> tuple[subprocess.CompletedProcess, dict, dict]:
+    """Copy the published project, damage it, run again: (run, hashes before, hashes after)."""
+    import os
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(energy_only, root, symlinks=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATACITES_", "DAGSTER_"))}
+    env |= {"DATACITES_ROOT": str(root), "DAGSTER_HOME": str(root / ".datacites" / "dagster")}
     before = hashes(root / "outputs")
-    assert any(name.startswith("site/") for name in before)
-    # A demonstrator bug that would publish a value shaped like a 14-digit meter number.
-    module = root / "demonstrators" / "energy_precarity" / "energy.py"
-    final = '    return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)'
-    assert final in module.read_text(encoding="utf-8")
-    module.write_text(module.read_text(encoding="utf-8").replace(
-        final, '    table.loc[0, "nom_iris"] = "04937261508314"\n' + final), encoding="utf-8")
+    damage(root)
     done = subprocess.run([str(BIN / "datacites"), "run"], env=env, cwd=root, capture_output=True, text=True, timeout=600)
+    return done, before, hashes(root / "outputs")
+
+
+def test_failed_audit_blocks_publication_and_keeps_outputs_identical(energy_only, tmp_path):
+    final = '    return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)'
+
+    def leak(root):  # a demonstrator bug that would publish a value shaped like a meter number
+        module = root / "demonstrators" / "energy_precarity" / "energy.py"
+        text = module.read_text(encoding="utf-8")
+        assert final in text
+        module.write_text(text.replace(final, '    table.loc[0, "nom_iris"] = "04937261508314"\n' + final), encoding="utf-8")
+
+    done, before, after = rerun_copy(energy_only, tmp_path, leak)
+    assert any(name.startswith("site/") for name in before)
     assert done.returncode == 1
     assert "disclosure_audit" in done.stdout and "run FAILED" in done.stdout
     assert "04937261508314" not in done.stdout + done.stderr
-    assert hashes(root / "outputs") == before
+    assert after == before
+
+
+def test_bad_source_file_names_row_and_column_and_publishes_nothing(energy_only, tmp_path):
+    def bad_label(root):  # line 3 of the DPE file gets an energy label that does not exist
+        path = root / "sources" / "sample" / "dpe_logements_existants.csv"
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        header = lines[0].rstrip("\n").split(",")
+        cells = lines[2].rstrip("\n").split(",")
+        cells[header.index("etiquette_dpe")] = "Z"
+        lines[2] = ",".join(cells) + "\n"
+        path.write_text("".join(lines), encoding="utf-8")
+
+    done, before, after = rerun_copy(energy_only, tmp_path, bad_label)
+    assert done.returncode == 1
+    message = next(line for line in done.stdout.splitlines() if line.startswith("FAILED staged_dpe"))
+    assert "dpe_logements_existants.csv" in message and "row 3" in message and "'etiquette_dpe'" in message
+    assert "Fix:" in message
+    assert after == before
