@@ -1,0 +1,63 @@
+"""The registry and the checks the asset checks run on every published table."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.errors import ConfigError
+from pipelines.indicators import load_registry
+from pipelines.indicators.checks import check_ranges, check_totals
+from pipelines.indicators.registry import Indicator
+from pipelines.indicators.text import crossing_sentence, headline
+
+
+def indicator(id_, kind, unit="ménages"):
+    return Indicator(id=id_, title=id_, definition="d", unit=unit, kind=kind, formula="f",
+                     zonings=["iris"], sources=["x"], theme="energy")
+
+
+def test_registry_holds_every_demonstrator_indicator_once():
+    registry = load_registry()
+    assert registry["share_fg"].kind == "share" and registry["share_fg"].unit == "%"
+    assert registry["households"].bounds() == (0.0, None)
+    assert registry["share_fg"].bounds() == (0.0, 1.0)
+
+
+def test_duplicated_indicator_is_refused(tmp_path):
+    entry = "- {id: a, title: t, definition: d, unit: u, kind: count, formula: f, zonings: [iris], sources: [s], theme: energy}\n"
+    (tmp_path / "one.yaml").write_text(entry, encoding="utf-8")
+    (tmp_path / "two.yaml").write_text(entry, encoding="utf-8")
+    with pytest.raises(ConfigError, match="'a' is declared twice"):
+        load_registry.__wrapped__(tmp_path)
+
+
+def test_ranges_flag_shares_above_one_and_infinite_counts_but_not_missing_values():
+    table = pd.DataFrame({"s": [0.2, 1.5, np.nan], "n": [3.0, np.inf, np.nan]})
+    problems = check_ranges(table, [indicator("s", "share"), indicator("n", "count"), indicator("m", "mean")])
+    assert problems == ["'s': 1 value(s) outside [0.0, 1.0]", "'n': 1 value(s) outside [0.0, ∞]", "column 'm' is missing"]
+    assert check_ranges(table.iloc[:0], [indicator("s", "share")]) == ["the table is empty"]
+
+
+def test_totals_compare_counts_and_skip_columns_with_suppressed_cells():
+    fine = pd.DataFrame({"n": [1.0, 2.0, 3.0], "h": [5.0, np.nan, 1.0], "s": [0.1, 0.2, 0.3]})
+    coarse = pd.DataFrame({"n": [6.0], "h": [9.0], "s": [0.9]})
+    counts = [indicator("n", "count"), indicator("h", "count"), indicator("s", "share")]
+    assert check_totals(fine, coarse, counts) == []
+    coarse.loc[0, "n"] = 6.1
+    assert check_totals(fine, coarse, counts) == ["'n': total 6 over the fine zoning but 6.1 over the coarse one"]
+
+
+def test_crossing_sentence_states_the_difference_in_numbers():
+    sentence = crossing_sentence(indicator("n", "count"), public_only=1000.0, with_shared=1250.0, label="l")["sentence"]
+    assert "1\u00a0000\u00a0ménages" in sentence and "1\u00a0250\u00a0ménages" in sentence
+    assert "250\u00a0ménages de plus (25,0\u00a0%)" in sentence
+    shares = crossing_sentence(indicator("s", "share", "%"), public_only=0.2, with_shared=0.15, label="l")["sentence"]
+    assert "valeur inférieure de 25,0\u00a0%" in shares
+    assert "n'est pas disponible" in crossing_sentence(indicator("n", "count"), public_only=np.nan,
+                                                        with_shared=1.0, label="l")["sentence"]
+
+
+def test_headline_uses_the_plain_sentence_when_declared():
+    registry = load_registry()
+    shown = headline(registry["share_fg"], 0.2634)
+    assert shown["text"] == "26,3\u00a0%" and shown["explanation"] == registry["share_fg"].plain
