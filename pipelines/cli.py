@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 
@@ -54,10 +55,12 @@ def cmd_demo(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from pipelines.privacy.publish import publish
     from pipelines.report import build_site
 
-    summary = build_site(config.OUTPUTS_DIR, config.SITE_DIR)
-    print(f"site written to {config.SITE_DIR / 'index.html'}: {summary}")
+    built = []  # the same audited swap as the pipeline's `site` asset
+    publish(lambda folder: built.append(build_site(config.OUTPUTS_DIR, folder)), config.SITE_DIR)
+    print(f"site written to {config.SITE_DIR / 'index.html'} ({len(built[0].pages)} pages)")
     return 0
 
 
@@ -87,6 +90,9 @@ def cmd_sources(args) -> int:
 
 
 def cmd_new(args) -> int:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", args.name):
+        raise DatacitesError(f"demonstrator name '{args.name}': use lowercase letters, digits and _ "
+                             "(for example energy_lyon)")
     target = config.DEMONSTRATORS_DIR / args.name
     if target.exists():
         raise DatacitesError(f"{target} already exists; choose another name")

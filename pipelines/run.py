@@ -41,6 +41,11 @@ def run_all(territory: str | None = None, *, log_level: str = "CRITICAL") -> dg.
             instance=instance, raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
     for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+            evaluation = event.event_specific_data
+            details = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+            print(f"CHECK FAILED {evaluation.asset_key.to_user_string()}: {evaluation.check_name}: "
+                  f"{details.get('problems') or details.get('report') or ''}")
         if event.event_type_value == "STEP_FAILURE":
             print(f"FAILED {event.step_key}: {root_cause(event.step_failure_data.error)}")
     print(f"run {'succeeded' if result.success else 'FAILED'}: {result.run_id}")

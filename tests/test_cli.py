@@ -35,6 +35,10 @@ def test_new_demonstrator_is_valid_and_listed(project):
     assert "privacy rules hold" in checked.stdout
     again = cli(["new", "my_energy"], env, root)
     assert again.returncode == 2 and "already exists" in again.stderr
+    for bad in ("Mon-Demo", "../../escaped"):
+        refused = cli(["new", bad], env, root)
+        assert refused.returncode == 2 and "lowercase letters, digits and _" in refused.stderr
+    assert not (root.parent / "escaped").exists()
 
 
 def test_sources_lists_cards_with_sensitivity(project):

@@ -122,22 +122,25 @@ def indicators_by_commune(households, dwellings, operator, meters, communes, iri
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=communes.crs)
 
 
-def territory_totals(iris_table: pd.DataFrame) -> pd.Series:
+def territory_totals(iris_table: pd.DataFrame, commune_table: pd.DataFrame | None = None) -> pd.Series:
     """Territory-level values: counts summed over IRIS, shares derived from the sums.
 
-    Protected figures are summed over published IRIS only, so hidden cells stay hidden.
+    Protected figures are summed over the communes when every commune is published (their
+    sum is then no secret); otherwise over the published IRIS only, an underestimate that
+    keeps hidden cells hidden.
     """
     totals = iris_table[COUNTS + ["hidden_precarity_households"]].sum().to_frame().T
     for columns in (OPERATOR, METERS):
-        published = iris_table.dropna(subset=list(columns))
+        complete = commune_table is not None and commune_table[list(columns)].notna().all().all()
+        source = commune_table if complete else iris_table.dropna(subset=list(columns))
         for column in columns:
-            totals[column] = published[column].sum()
+            totals[column] = source[column].sum()
     return derive(totals).iloc[0]
 
 
 def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
     """Headline figures and what crossing the shared data adds, for the report."""
-    totals = territory_totals(tables["iris"])
+    totals = territory_totals(tables["iris"], tables.get("commune"))
     registry = ctx.registry
     headlines = [headline(registry[i], float(totals[i])) for i in ctx.demonstrator.headlines]
     crossing = [
@@ -152,5 +155,10 @@ def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
                           label="Consommation par logement : prévue par les DPE (données publiques) et mesurée "
                                 "par l'opérateur (données privées agrégées)"),
     ]
-    values = {i: float(totals[i]) for i in ctx.demonstrator.indicators if i in totals and pd.notna(totals[i])}
+    # A protected count summed over published cells only is not the territory's value, and
+    # published beside the cells it would be taken for one: leave it out unless complete.
+    commune = tables.get("commune")
+    partial = {c for c in ctx.demonstrator.protected if commune is None or commune[c].isna().any()}
+    values = {i: float(totals[i]) for i in ctx.demonstrator.indicators
+              if i in totals and pd.notna(totals[i]) and i not in partial}
     return {"headlines": headlines, "crossing": crossing, "territory_values": values}

@@ -227,7 +227,10 @@ def territory_values(iris_table: pd.DataFrame, commune_table: pd.DataFrame) -> p
     values = iris_table[ACCESS].sum()
     published = iris_table.dropna(subset=["survey_trips", "share_trips_car"])
     trips = published["survey_trips"].sum()
-    values["survey_households"] = published["survey_households"].sum()
+    # the count is published for the territory only when no IRIS is hidden: a partial sum
+    # beside the published cells would read as the total and mislead differencing checks
+    complete = iris_table["survey_households"].notna().all()
+    values["survey_households"] = published["survey_households"].sum() if complete else np.nan
     values["survey_trips"] = trips
     for share in ("share_trips_car", "share_trips_public_transport"):
         values[share] = (published[share] * published["survey_trips"]).sum() / trips if trips > 0 else np.nan
@@ -271,35 +274,8 @@ def crossing(iris_table: pd.DataFrame, values: pd.Series, ctx) -> dict:
             "iris_poorly_served": len(poorly), "iris_car_dependent": len(car_bound)}
 
 
-def _protected_source(ctx, argument: str) -> str:
-    """Id of the source behind a protected input (``anonymised_<id>``, ``aggregated_<id>``)."""
-    ref = next(s for s in ctx.demonstrator.steps.values() if s.zoning).inputs[argument]
-    return ref.removeprefix("anonymised_").removeprefix("aggregated_")
-
-
-def privacy_reports(tables: dict[str, pd.DataFrame], ctx) -> list:
-    """Suppression reports of both protected sources, from the published secrecy flags."""
-    from pipelines.privacy.report import summarise_table
-
-    reports = []
-    for column, argument, rule in (("survey_households", "survey", "households"),
-                                   ("carsharing_stations", "carsharing", "business")):
-        source = _protected_source(ctx, argument)
-        rows = []
-        for zoning, table in tables.items():
-            present = table[column].notna() | table[f"secret_{column}"].ne("")
-            rows.append(pd.DataFrame({"zoning": zoning, "secret": table.loc[present, f"secret_{column}"].to_numpy()}))
-        frame = pd.concat(rows, ignore_index=True)
-        card = ctx.sources[source]
-        reports.append(summarise_table(frame, source=source, rules=[r for r in card.aggregation.rules if r.kind == rule],
-                                       sensitivity=card.sensitivity))
-    return reports
-
-
 def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
-    """Headline figures, what crossing the survey adds, and the privacy note."""
-    from pipelines.privacy.notes import privacy_note
-
+    """Headline figures and what crossing the survey adds (the framework adds the privacy note)."""
     values = territory_values(tables["iris"], tables["commune"])
     headlines = [headline(ctx.registry[i], float(values[i])) for i in ctx.demonstrator.headlines]
     day = tables["commune"][TERRITORY + "day"].iloc[0]
@@ -308,10 +284,9 @@ def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
             item["explanation"] = _scope(item["explanation"], "Valeur pour l'ensemble des IRIS où l'enquête est publiée.")
         elif item["indicator"] in ("share_population_served", "population_far_from_stops") and day:
             item["explanation"] += f" Jour compté : {_french_date(day)}."
-    note = privacy_note(*privacy_reports(tables, ctx), titles={s: ctx.sources[s].title for s in ctx.sources})
     kept = {i: float(values[i]) for i in ctx.demonstrator.indicators if i in values and pd.notna(values[i])}
     return {"headlines": headlines, "crossing": [crossing(tables["iris"], values, ctx)],
-            "territory_values": kept, "privacy_note": note}
+            "territory_values": kept}
 
 
 def _scope(explanation: str, scope: str) -> str:

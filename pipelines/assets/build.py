@@ -38,11 +38,11 @@ def build_assets(territory_id: str | None = None) -> tuple[list, list]:
     checks: list = []
     demos = load_demonstrators()
     for demo, folder in demos.values():
-        ctx = StepContext(demo, territory, sources)
+        ctx = StepContext(demo, territory, sources)  # the framework's view: every card
         assets += step_assets(demo, folder, territory, sources, levels)
         level = highest(levels[k] for k in levels if k.path[0] == demo.id)
-        assets += [release_asset(demo, load_module(demo, folder), ctx, level), published_asset(demo)]
-        checks += table_checks(demo, ctx) + [audit_check(demo)]
+        assets += [release_asset(demo, load_module(demo, folder), ctx, level), published_asset(demo, territory.id)]
+        checks += table_checks(demo, ctx) + [audit_check(demo, territory.id)]
     if demos:
         assets.append(site_asset([d for d, _ in demos.values()]))
     check_graph(assets)

@@ -13,7 +13,8 @@ from pathlib import Path
 import geopandas as gpd
 
 from pipelines.assets.publishing import write_json, write_table
-from pipelines.config import MIN_DELIVERY_POINTS, MIN_HOUSEHOLDS, MIN_BUSINESS_UNITS, MAX_DOMINANCE_SHARE
+from pipelines.config import MAX_DOMINANCE_SHARE, MIN_BUSINESS_UNITS, MIN_DELIVERY_POINTS, MIN_HOUSEHOLDS
+from pipelines.indicators import load_registry
 
 ZONE_COLUMNS = {
     "iris": ("code_iris", "nom_iris"),
@@ -23,14 +24,42 @@ PARENT = {"iris": "commune"}
 RULES = {"households": MIN_HOUSEHOLDS, "delivery_points": MIN_DELIVERY_POINTS, "business": MIN_BUSINESS_UNITS}
 
 
+OUTPUT_LICENCE = "Licence Ouverte 2.0 (Etalab)"
+SECRET = "secret"  # one code for every hidden cell: "n<10" would tell an attacker a bound
+
+
 def allowed_columns(demo, zoning: str) -> list[str]:
-    """Columns a table of `demo` may hold: zone ids and names, indicators, secrecy flags."""
+    """Columns a table of `demo` may hold: zone ids and names, the indicators the registry
+    computes on this zoning, secrecy flags."""
+    registry = load_registry()
     columns = list(ZONE_COLUMNS[zoning])
     if zoning in PARENT:
         columns += list(ZONE_COLUMNS[PARENT[zoning]])
+    columns += [i for i in demo.indicators if zoning in registry[i].zonings]
     # `statut` says why a value is missing when it is not secrecy (e.g. too few sales).
-    columns += list(demo.indicators) + [f"secret_{c}" for c in demo.protected] + ["statut", "geometry"]
+    columns += [f"secret_{c}" for c in demo.protected] + ["statut", "geometry"]
     return list(dict.fromkeys(columns))
+
+
+def thresholds(demo, sources: list) -> dict:
+    """The thresholds actually applied: the cards' own when stricter than the law's."""
+    rules = [rule for card in sources if card.aggregation for rule in card.aggregation.rules]
+    applied = {kind: max([RULES[kind], *(r.threshold for r in rules if r.kind == kind)])
+               for kind in set(demo.protected.values())}
+    if "business" in applied:
+        applied["max_dominance"] = min([MAX_DOMINANCE_SHARE, *(r.dominance for r in rules if r.kind == "business")])
+    return applied
+
+
+def published(table: gpd.GeoDataFrame, demo, zoning: str) -> gpd.GeoDataFrame:
+    """The allowed columns only, with every hidden cell's reason replaced by one code."""
+    out = table[[c for c in allowed_columns(demo, zoning) if c in table.columns]].copy()
+    for column in demo.protected:
+        flag = f"secret_{column}"
+        if flag in out:
+            hidden = out[flag].fillna("").astype(str).ne("")
+            out[flag] = hidden.map({True: SECRET, False: ""})
+    return out
 
 
 def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: list) -> dict:
@@ -44,12 +73,12 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
         "zone_id_column": zone_id, "zone_name_column": zone_name,
         "parent_zoning": parent, "parent_id_column": ZONE_COLUMNS[parent][0] if parent else None,
         "count_columns": dict(demo.protected),
-        "rule": {kind: RULES[kind] for kind in set(demo.protected.values())} | (
-            {"max_dominance": MAX_DOMINANCE_SHARE} if "business" in demo.protected.values() else {}),
+        "rule": thresholds(demo, sources),
         "allowed_columns": allowed_columns(demo, zoning),
         "suppressed_cells": secret,
         "sources": [card.id for card in sources],
-        "licence": "Licence Ouverte 2.0 (Etalab)",
+        "licence": OUTPUT_LICENCE,
+        "source_licences": {card.id: card.licence for card in sources},
         "attribution": "; ".join(card.attribution for card in sources),
         "sensitivity": "aggregated",
         "rows": len(table),
@@ -62,8 +91,7 @@ def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, 
     listed = []
     for zoning, table in tables.items():
         stem = f"{demo.id}_{zoning}"
-        keep = [c for c in allowed_columns(demo, zoning) if c in table.columns]
-        files = write_table(table[keep], folder, stem)
+        files = write_table(published(table, demo, zoning), folder, stem)
         write_json(manifest(demo, zoning, stem, table, sources), folder / f"{stem}.manifest.json")
         listed.append({"zoning": zoning, "stem": stem, "files": files})
     document = demonstrator_document(demo, ctx, summary, sources, listed)

@@ -37,6 +37,27 @@ class StepContext:
         return self.demonstrator.params
 
 
+def step_context(demo: Demonstrator, territory: Territory, sources: dict[str, SourceCard]) -> StepContext:
+    """The context of a demonstrator's functions; personal cards are left out of it, so
+    that no step can locate a personal file behind its anonymiser's back."""
+    check_indicators(demo)
+    visible = {key: card for key, card in sources.items() if card.sensitivity != "personal"}
+    return StepContext(demo, territory, visible)
+
+
+def check_indicators(demo: Demonstrator) -> None:
+    """Every indicator the YAML names must be declared in the registry."""
+    registry = load_registry()
+    named = [*demo.indicators, *demo.headlines, demo.main_indicator, *demo.protected]
+    unknown = sorted({i for i in named if i not in registry})
+    if unknown:
+        raise ConfigError(f"demonstrators/{demo.id}/demonstrator.yaml: {unknown} not declared in "
+                          "pipelines/indicators/definitions/*.yaml; declare them there or fix the name")
+    missing = sorted({i for i in [*demo.headlines, demo.main_indicator, *demo.protected] if i not in demo.indicators})
+    if missing:
+        raise ConfigError(f"demonstrators/{demo.id}/demonstrator.yaml: {missing} must also be listed in 'indicators'")
+
+
 def load_module(demo: Demonstrator, folder: Path) -> ModuleType:
     """Import the demonstrator's Python file under a name of its own."""
     path = folder / demo.module
@@ -65,7 +86,7 @@ def step_assets(demo: Demonstrator, folder: Path, territory: Territory, sources:
                 levels: dict[dg.AssetKey, str]) -> list[dg.AssetsDefinition]:
     """One asset per step, in the YAML's order; `levels` is extended with their sensitivity."""
     module = load_module(demo, folder)
-    ctx = StepContext(demo, territory, sources)
+    ctx = step_context(demo, territory, sources)
     built = []
     for name, step in demo.steps.items():
         fn = getattr(module, step.function, None)

@@ -14,6 +14,7 @@ import pandas as pd
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import GROUP, protected_key, raw_key, read_source, staged_key
 from pipelines.catalogue import SourceCard, Territory
+from pipelines.errors import ConfigError, DatacitesError, PrivacyError
 from pipelines.spatial import assign_points_to_zones
 
 
@@ -32,7 +33,11 @@ def protect(frame: pd.DataFrame, card: SourceCard, iris: gpd.GeoDataFrame, terri
 
     agg = card.aggregation
     for column, keep in agg.filter.items():
-        frame = frame[frame[column].isin(keep)]
+        # Compared as text: a YAML `2023` and a CSV "2023" must match whatever the types.
+        frame = frame[frame[column].astype("str").isin([str(value) for value in keep])]
+        if frame.empty:
+            raise ConfigError(f"source card '{card.id}': aggregation.filter on '{column}' keeps no row; "
+                              "check the values listed there against the file")
     key = resolve_key(fictional=territory.fictional) if agg.identifiers else None
     zones = zone_ids(frame, iris, agg.zonings, territory.working_crs)
     return anonymise(frame, key=key, id_columns=agg.identifiers, drop_columns=agg.drop, zone_ids=zones,
@@ -52,7 +57,14 @@ def protected_asset(card: SourceCard, territory: Territory, sources: dict[str, S
                     "per zone, small cells suppressed.")
 
     def finish(context, source: pd.DataFrame, iris: gpd.GeoDataFrame) -> pd.DataFrame:
-        table, report = protect(source, card, iris, territory)
+        try:
+            table, report = protect(source, card, iris, territory)
+        except DatacitesError:
+            raise  # ours never carry values
+        except Exception as exc:
+            # Library errors quote the offending value (an address, a meter number).
+            raise PrivacyError(f"source '{card.id}': aggregation failed ({type(exc).__name__}); values are not "
+                               "shown. Check the card's aggregation columns and their types.") from None
         context.add_output_metadata(report.to_metadata() | {"rows": len(table)})
         return table
 

@@ -18,8 +18,12 @@ import pandas as pd
 from pipelines import config
 
 
-def staging_dir(name: str) -> Path:
-    return config.STATE_DIR / "staging" / name
+def staging_dir(territory: str, name: str) -> Path:
+    """Where a release is staged; per territory, so two territories never share one.
+
+    Published outputs are not yet per territory: one clone publishes one territory.
+    """
+    return config.STATE_DIR / "staging" / territory / name
 
 
 def fresh_dir(path: Path) -> Path:
@@ -39,7 +43,19 @@ def write_table(frame: gpd.GeoDataFrame, folder: Path, stem: str) -> dict[str, s
 
 
 def write_json(data: dict, path: Path) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_default), encoding="utf-8")
+    """Strict JSON (a browser's JSON.parse refuses NaN): missing numbers become null."""
+    text = json.dumps(_no_nan(data), ensure_ascii=False, indent=2, default=_default, allow_nan=False)
+    path.write_text(text, encoding="utf-8")
+
+
+def _no_nan(value):
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
 
 
 def _default(value):

@@ -22,7 +22,7 @@ def table_checks(demo, ctx: StepContext) -> list[dg.AssetChecksDefinition]:
     """Range checks on every published table, and totals conserved between zonings."""
     indicators = [ctx.registry[i] for i in demo.indicators]
     keys = table_keys(demo)
-    checks = [_range_check(key, indicators) for key in keys.values()]
+    checks = [_range_check(key, [i for i in indicators if zoning in i.zonings]) for zoning, key in keys.items()]
     if "iris" in keys and "commune" in keys:
         checks.append(_totals_check(keys["commune"], keys["iris"], indicators))
     return checks
@@ -76,7 +76,7 @@ def release_asset(demo, module, ctx: StepContext, level: str) -> dg.AssetsDefini
               kinds={"csv", "geopackage", "parquet"}, tags={TAG: level, ROLE_TAG: "publisher"},
               description=f"{demo.title}: tables, manifests and summary staged for the disclosure audit.")
     def _release(context: dg.AssetExecutionContext, **inputs) -> None:
-        folder = fresh_dir(staging_dir(demo.id))
+        folder = fresh_dir(staging_dir(ctx.territory.id, demo.id))
         tables = {z: inputs[z] for z in keys}
         summary = module.summarise(tables, ctx) if hasattr(module, "summarise") else {}
         summary["privacy_note"] = privacy_text(protected, inputs, keys)
@@ -87,28 +87,28 @@ def release_asset(demo, module, ctx: StepContext, level: str) -> dg.AssetsDefini
     return _release
 
 
-def audit_check(demo) -> dg.AssetChecksDefinition:
+def audit_check(demo, territory: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey([demo.id, "release"]), name="disclosure_audit", blocking=True,
                     description="Thresholds, differencing between zonings, allow-lists and identifiers; "
                                 "nothing is published when it fails.")
     def _check() -> dg.AssetCheckResult:
         from pipelines.privacy import audit_outputs
 
-        findings = audit_outputs(staging_dir(demo.id))
+        findings = audit_outputs(staging_dir(territory, demo.id))
         return dg.AssetCheckResult(passed=not findings, metadata={
             "findings": len(findings), "report": "\n".join(str(f) for f in findings[:50]) or "none"})
 
     return _check
 
 
-def published_asset(demo) -> dg.AssetsDefinition:
+def published_asset(demo, territory: str) -> dg.AssetsDefinition:
     @dg.asset(key=[demo.id, "published"], deps=[dg.AssetKey([demo.id, "release"])], group_name=demo.id,
               kinds={"folder"}, tags={TAG: "aggregated", ROLE_TAG: "publisher"},
               description=f"{demo.title}: the audited release, swapped into outputs/ in one rename.")
     def _published(context: dg.AssetExecutionContext) -> None:
         from pipelines.privacy.publish import publish
 
-        staged = staging_dir(demo.id)
+        staged = staging_dir(territory, demo.id)
         # publish() copies the audited release beside the target, audits it once more
         # (cheap, and the files could have changed since the check) and swaps it in.
         result = publish(lambda folder: shutil.copytree(staged, folder, dirs_exist_ok=True),

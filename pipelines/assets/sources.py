@@ -14,6 +14,7 @@ import pandas as pd
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.catalogue import SourceCard, Territory, source_path
 from pipelines.connectors import get_connector
+from pipelines.errors import SourceError
 from pipelines.spatial import check_crs
 
 GROUP = "sources"
@@ -38,19 +39,40 @@ def output_key(card: SourceCard) -> dg.AssetKey:
 
 
 def read_source(card: SourceCard, territory: Territory) -> pd.DataFrame:
-    """Read a source's file with its connector and check its CRS against the territory."""
-    frame = get_connector(card.format)(source_path(card, territory), working_crs=territory.working_crs,
-                                       **card.options)
+    """Read a source's file with its connector, check it against its card and the territory."""
+    path = source_path(card, territory)
+    frame = get_connector(card.format)(path, working_crs=territory.working_crs, **card.options)
+    missing = [c for c in card.columns if c not in frame.columns]
+    if missing:
+        raise SourceError(path, f"the connector '{card.format}' gave no column {missing}, which the card "
+                          f"sources/{card.id}.yaml declares", fix="check the file's edition or the card's columns")
     is_grid = territory.zonings.get("grid") == card.id
     if "geometry" in frame.columns or "crs" in frame.attrs:
         check_crs(frame, territory.grid_crs if is_grid else territory.working_crs, layer=card.id)
-    return frame
+    return restrict_to_communes(frame, card, territory, path)
+
+
+def restrict_to_communes(frame: pd.DataFrame, card: SourceCard, territory: Territory, path) -> pd.DataFrame:
+    """Keep the territory's communes in its zonings, when it lists them (a département-wide
+    IRIS file serves a single EPCI); every listed commune must be there."""
+    zoning_sources = {territory.zonings.get("iris"), territory.zonings.get("commune")}
+    if not territory.communes or card.id not in zoning_sources:
+        return frame
+    wanted = {commune.code for commune in territory.communes}
+    absent = sorted(wanted - set(frame["code_commune"]))
+    if absent:
+        raise SourceError(path, f"communes {absent} of territory '{territory.id}' are not in this file",
+                          column="code_commune", fix="check the territory's commune codes or the file's vintage")
+    return frame[frame["code_commune"].isin(wanted)].reset_index(drop=True)
 
 
 def describe(frame: pd.DataFrame, sensitivity: str) -> dict:
     """Asset metadata: counts always, a preview only when nobody can be exposed by it."""
     meta: dict = {"rows": len(frame), "columns": ", ".join(map(str, frame.columns)),
                   "sensitivity": sensitivity}
+    # Connectors and steps count what they set aside (rows without coordinates, points
+    # outside every zone...) in attrs: counts only, shown so nothing is dropped silently.
+    meta |= {f"attrs.{k}": v for k, v in frame.attrs.items() if isinstance(v, (int, float, str)) and k != "crs"}
     if sensitivity in ("public", "aggregated"):
         preview = frame.drop(columns="geometry", errors="ignore").head(5).to_string(index=False)
         meta["preview"] = dg.MetadataValue.md(f"```\n{preview}\n```")

@@ -67,16 +67,30 @@ class Aggregation(_Card):
 
     identifiers: list[str] = Field(default_factory=list, description="direct identifiers, pseudonymised with a keyed HMAC")
     drop: list[str] = Field(default_factory=list, description="columns dropped outright (names, addresses)")
-    method: Literal["hmac-sha256"] = "hmac-sha256"
+    method: Literal["hmac-sha256"] = Field(
+        default="hmac-sha256", description="the only method accepted: an unkeyed hash of a 14-digit number can be enumerated")
     unit: str = Field(description="column identifying units (counted distinct), e.g. the meter")
     weight: str | None = Field(default=None, description="column holding units per row (e.g. delivery points) instead of one per row")
-    x: str = "x"
-    y: str = "y"
-    zonings: list[Zoning] = Field(default_factory=lambda: ["iris", "commune"])
+    zonings: list[Literal["iris", "commune"]] = Field(
+        default_factory=lambda: ["iris", "commune"], description="nested zonings the aggregates are published on")
     values: dict[str, Literal["sum", "mean"]] = Field(default_factory=dict)
     filter: dict[str, list[Any]] = Field(default_factory=dict, description="keep rows whose column is in the list")
     shares: dict[str, list[str]] = Field(default_factory=dict, description="column -> categories")
     rules: list[PrivacyRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _identifiers_are_never_aggregated(self) -> "Aggregation":
+        # Summing or filtering on an address or a meter number would push raw personal
+        # values through pandas, whose errors quote them.
+        protected = set(self.identifiers) | set(self.drop)
+        used = {*self.values, *self.shares, *self.filter, *([self.weight] if self.weight else [])}
+        clash = sorted(protected & used)
+        if clash:
+            raise ValueError(f"columns {clash} are identifiers or dropped columns and cannot be aggregated, "
+                             "filtered or used as weights; remove them from values/shares/filter/weight")
+        if self.unit in self.drop:
+            raise ValueError(f"the unit column '{self.unit}' cannot also be dropped")
+        return self
 
 
 class SourceCard(_Card):

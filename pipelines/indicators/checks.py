@@ -11,7 +11,8 @@ from pipelines.indicators.registry import Indicator
 def check_ranges(table: pd.DataFrame, indicators: list[Indicator]) -> list[str]:
     """Problems with an indicator table: empty, missing columns, values out of range.
 
-    Missing values are allowed (suppressed or not significant); infinite ones are not.
+    Missing values are allowed (suppressed or not significant), but not in every row;
+    infinite ones are not.
     """
     if table.empty:
         return ["the table is empty"]
@@ -21,6 +22,12 @@ def check_ranges(table: pd.DataFrame, indicators: list[Indicator]) -> list[str]:
             problems.append(f"column '{indicator.id}' is missing")
             continue
         values = pd.to_numeric(table[indicator.id], errors="coerce").astype("float64")
+        if values.isna().all():
+            flags = table.get(f"secret_{indicator.id}")
+            if flags is None or not flags.fillna("").astype(str).ne("").any():
+                # no zone is flagged secret: a failed join or an empty source
+                problems.append(f"'{indicator.id}': no value at all")
+            continue
         low, high = indicator.bounds()
         bad = np.isinf(values) | (values < low) | ((values > high) if high is not None else False)
         if bad.any():

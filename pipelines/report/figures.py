@@ -161,12 +161,17 @@ def _polygonal(geom):
     return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
-def _map_ranges(geojson: dict, pad: float = 0.03) -> tuple[list[float], list[float]]:
-    """Longitude and latitude ranges around every feature, padded by ``pad`` of their span."""
+def _map_ranges(geojson: dict, pad: float = 0.03,
+                lon_pad: float = 0.12) -> tuple[list[float], list[float]]:
+    """Longitude and latitude ranges around every feature, padded by a share of their span.
+
+    Wider on the sides (``lon_pad``): the communes' names written near the edge would
+    otherwise be cut by the frame; a map of a territory is seldom limited by its width.
+    """
     coords = np.vstack([shapely.get_coordinates(shapely.geometry.shape(f["geometry"]))
                         for f in geojson["features"]])
     (x0, y0), (x1, y1) = coords.min(axis=0), coords.max(axis=0)
-    dx, dy = max(x1 - x0, 1e-3) * pad, max(y1 - y0, 1e-3) * pad
+    dx, dy = max(x1 - x0, 1e-3) * lon_pad, max(y1 - y0, 1e-3) * pad
     return [float(x0 - dx), float(x1 + dx)], [float(y0 - dy), float(y1 + dy)]
 
 
@@ -268,7 +273,10 @@ def _zone_traces(zones: gpd.GeoDataFrame, geojson: dict, *, value: str, name: st
     traces = [go.Choropleth(
         locations=ids[present].tolist(), text=hover[present].tolist(),
         z=[display_value(v, unit) for v in zones.loc[present, value]], colorscale=COLORSCALE,
-        colorbar=dict(title=dict(text=unit or ""), thickness=14, len=0.8),
+        # Horizontal, above the map: the map keeps the figure's full width (a phone's
+        # screen is narrow; a territory's map is limited by the height on a computer).
+        colorbar=dict(title=dict(text=unit or "", side="right"), orientation="h", thickness=14,
+                      len=0.6, x=0, xanchor="left", y=1.0, yanchor="bottom"),
         name=title, showlegend=False, **common)]
     if not present.all():
         traces.append(go.Choropleth(
@@ -348,12 +356,13 @@ def make_ranking_figure(frame: pd.DataFrame, *, value: str, name: str, title: st
             cliponaxis=False, hovertemplate="<b>%{y}</b><br>%{text}<extra></extra>"))
     fig.update_layout(**_base_layout(title, 110 + 26 * len(order)))
     fig.update_layout(
+        margin=dict(r=_label_room(format_fr(v, unit) for v in data[value])),
         barmode="overlay", bargap=0.25,
         yaxis=dict(categoryorder="array", categoryarray=order, autorange="reversed",
                    automargin=True, ticks=""),
         xaxis=dict(showgrid=True, gridcolor=GRID, zeroline=True, zerolinecolor=TEXT,
                    ticksuffix=_tick_suffix(unit), automargin=True,
-                   range=_padded_range(data[value].tolist() + [reference], unit)),
+                   range=_padded_range(data[value].tolist() + [reference], unit, pad=0.04)),
         legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom", traceorder="normal"))
     if reference is not None and order:
         # A legend entry rather than an annotation: a label at the top of the line would
@@ -364,6 +373,29 @@ def make_ranking_figure(frame: pd.DataFrame, *, value: str, name: str, title: st
             name=texts["reference_line"].format(label=lower_first(reference_label or texts["mean"]),
                                                 value=format_fr(reference, unit))))
     return fig
+
+
+def _label_room(texts: Iterable[str], char_px: float = 8.0) -> int:
+    """Right margin in pixels for bar labels written past the bar's end.
+
+    ``cliponaxis=False`` lets a label overflow the plot area, but not the figure: the
+    margin must hold the longest label ("15,3 années"), whatever the screen's width.
+    """
+    longest = max((len(t) for t in texts), default=0)
+    return int(10 + char_px * longest)
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    """Break a long chart title into lines (``<br>``) of about ``width`` characters."""
+    lines, line = [], ""
+    for word in str(text).split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "<br>".join(lines)
 
 
 def _tick_suffix(unit: str | None) -> str:
@@ -417,24 +449,32 @@ def make_crossing_figure(items: pd.DataFrame | Iterable[Mapping], *,
     texts = _texts(labels)
     rows = _crossing_rows(items)
     n = max(len(rows), 1)
-    fig = make_subplots(rows=n, cols=1, subplot_titles=rows["label"].tolist() or None,
-                        vertical_spacing=min(0.3, 0.5 / n))
+    titles = [_wrap(label) for label in rows["label"].tolist()]
+    title_lines = max((t.count("<br>") + 1 for t in titles), default=1)
+    row_px = 130 + 20 * title_lines
+    fig = make_subplots(rows=n, cols=1, subplot_titles=titles or None,
+                        vertical_spacing=min(0.3, (40 + 20 * title_lines) / (row_px * n)))
     categories = [texts["public_only"], texts["with_shared"]]
+    room = 0
     for i, row in rows.iterrows():
         values = [row["public_only"], row["with_shared"]]
+        shown = [format_fr(v, row["unit"]) for v in values]
+        room = max(room, _label_room(shown))
         fig.add_trace(go.Bar(
             x=[display_value(v, row["unit"]) if not is_missing(v) else None for v in values],
             y=categories, orientation="h", marker_color=[GREY_PUBLIC, BLUE],
-            text=[format_fr(v, row["unit"]) for v in values], textposition="outside",
+            text=shown, textposition="outside",
             cliponaxis=False, showlegend=False, name=row["label"],
             hovertemplate="%{y}<br><b>%{text}</b><extra></extra>"), row=i + 1, col=1)
+        # Plain thousands ("10 000"), not Plotly's "10k".
         fig.update_xaxes(showgrid=True, gridcolor=GRID, automargin=True,
-                         range=_padded_range(values, row["unit"]),
-                         ticksuffix=_tick_suffix(row["unit"]), row=i + 1, col=1)
+                         range=_padded_range(values, row["unit"], pad=0.04),
+                         ticksuffix=_tick_suffix(row["unit"]), exponentformat="none",
+                         separatethousands=True, row=i + 1, col=1)
         fig.update_yaxes(autorange="reversed", automargin=True, ticks="", row=i + 1, col=1)
-    fig.update_layout(**_base_layout(title, 90 + 160 * n))
-    fig.update_annotations(x=0, xanchor="left", font=dict(size=15))
-    fig.update_layout(bargap=0.35, margin=dict(t=(60 if title else 34)))
+    fig.update_layout(**_base_layout(title, 40 + 20 * title_lines + row_px * n))
+    fig.update_annotations(x=0, xanchor="left", align="left", font=dict(size=15))
+    fig.update_layout(bargap=0.35, margin=dict(t=(60 if title else 20 + 20 * title_lines), r=room))
     return fig
 
 

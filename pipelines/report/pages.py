@@ -8,6 +8,8 @@ HTML is written here; no number is formatted anywhere else than in :func:`format
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import plotly.io as pio
 from markupsafe import Markup
@@ -33,6 +35,20 @@ from pipelines.report.narrative import Reference, commune_sentence, zone_sentenc
 MAX_HEADLINES = 5
 LABEL = "_label"          # "Bourg (Fictive-sur-Lac)": hover, ranking, sentences
 INLINE = "_inline"        # "Bourg, Fictive-sur-Lac": inside parentheses
+_NBSP = "\u00a0"
+_TYPO = [(re.compile(r" ([:;!?»])"), _NBSP + r"\1"), (re.compile(r"« "), "«" + _NBSP),
+         (re.compile(r"(\d) (%|m²|m\b|km\b|€)"), r"\1" + _NBSP + r"\2")]
+
+
+def typo_fr(text: str) -> str:
+    """French typography: no-break space before ``: ; ! ? »``, after ``«`` and in "60 %".
+
+    A line must not start with a colon or a closing guillemet; sentences written by the
+    pipeline (crossing, privacy note, explanations) use plain spaces.
+    """
+    for pattern, repl in _TYPO:
+        text = pattern.sub(repl, str(text))
+    return text
 
 
 def figure_json(fig) -> Markup:
@@ -53,12 +69,26 @@ def headline_items(demo: Demonstrator) -> list[dict]:
     items = []
     for entry in demo.meta["headlines"][:MAX_HEADLINES]:
         unit = entry.get("unit")
+        explanation = typo_fr(entry.get("explanation", ""))
         items.append({
             "indicator": entry.get("indicator"), "label": entry.get("label", ""),
             "number": format_number_fr(entry.get("value"), unit), "unit": unit or "",
-            "text": format_fr(entry.get("value"), unit), "explanation": entry.get("explanation", ""),
+            "text": format_fr(entry.get("value"), unit), "explanation": explanation,
+            "continuation": continuation(explanation, unit),
         })
     return items
+
+
+def continuation(explanation: str, unit: str | None) -> str:
+    """The explanation as read right after the figure and its unit.
+
+    A plain sentence is written to follow the number ("ménages pauvres vivent ..."
+    after "1 026"); the unit already printed is not repeated ("1 026 ménages | pauvres
+    vivent ...").
+    """
+    if unit and unit != "%" and explanation.startswith(unit + " "):
+        return explanation[len(unit) + 1:]
+    return explanation
 
 
 def main_zoning(demo: Demonstrator) -> str:
@@ -230,7 +260,7 @@ def crossing_items(demo: Demonstrator, texts: dict) -> list[dict]:
         items.append({"label": entry.get("label", ""), "unit": unit, "public_only": public,
                       "with_shared": shared, "public_text": format_fr(public, unit),
                       "shared_text": format_fr(shared, unit), "difference": difference or "–",
-                      "sentence": sentence})
+                      "sentence": typo_fr(sentence), "lead": typo_fr(entry.get("label", ""))})
     return items
 
 
@@ -284,18 +314,22 @@ def method_items(demo: Demonstrator, texts: dict) -> list[dict]:
     """Each indicator's definition, formula, unit, zonings, sources and caveats."""
     source_titles = {s.get("id"): s.get("title", s.get("id")) for s in demo.meta["sources"]}
     zonings = texts["zonings"]
+    shown = {h.get("indicator") for h in demo.meta["headlines"]} | {demo.meta["main_indicator"]}
     items = []
     for entry in demo.meta["indicators"]:
         items.append({
             "id": entry.get("id"), "title": entry.get("title", entry.get("id")),
             "main": entry.get("id") == demo.meta["main_indicator"],
-            "definition": entry.get("definition", ""), "formula": entry.get("formula", ""),
+            "shown": entry.get("id") in shown,
+            "definition": typo_fr(entry.get("definition", "")), "formula": entry.get("formula", ""),
             "unit": entry.get("unit") or "",
             "zonings": ", ".join(zonings.get(z, {"many": z})["many"] for z in entry.get("zonings", [])),
             "sources": ", ".join(source_titles.get(s, s) for s in entry.get("sources", [])),
-            "caveats": list(entry.get("caveats", [])),
+            "caveats": [typo_fr(c) for c in entry.get("caveats", [])],
         })
-    return items
+    # The indicators read on the page first (the map's, then the headlines'), then the
+    # others published in the tables, in the registry's order.
+    return sorted(items, key=lambda i: (not i["main"], not i["shown"]))
 
 
 def source_rows(demo: Demonstrator, texts: dict) -> list[dict]:
@@ -314,7 +348,8 @@ def privacy(view: MainView) -> dict:
     count = texts["privacy_suppressed"].format(
         count=suppressed, total=len(view.table),
         zoning_unit=view.nouns["one"] if suppressed == 1 else view.nouns["unit"]) if suppressed else ""
-    return {"paragraphs": note or [texts["privacy_default"]], "suppressed": count}
+    return {"paragraphs": [typo_fr(p) for p in note] or [texts["privacy_default"]],
+            "suppressed": count}
 
 
 def demonstrator_context(demo: Demonstrator, territory: dict, texts: dict,
@@ -338,7 +373,7 @@ def demonstrator_context(demo: Demonstrator, territory: dict, texts: dict,
         Template variables.
     """
     view = MainView(demo, texts)
-    sentences = narrative(view)
+    sentences = [typo_fr(s) for s in narrative(view)]
     crossing = crossing_items(demo, texts)
     charts = {"map": map_chart(view, sentences[0]), "ranking": ranking_chart(view),
               "crossing": crossing_chart(crossing, texts),

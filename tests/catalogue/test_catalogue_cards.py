@@ -79,3 +79,17 @@ def test_broken_yaml_names_the_line(tmp_path):
 def test_unknown_territory_lists_known_ones():
     with pytest.raises(ConfigError, match="known: .*sample"):
         load_territory("atlantis")
+
+
+def test_identifiers_cannot_be_aggregated_or_filtered(tmp_path):
+    text = GOOD.format(sensitivity="personal", rules="{kind: households}") + ""
+    text = text.replace("  unit: numero_compteur\n", "  unit: numero_compteur\n  drop: [adresse]\n  values: {adresse: sum}\n")
+    with pytest.raises(ConfigError, match=r"\['adresse'\] are identifiers or dropped columns"):
+        load_card(write(tmp_path, text), SourceCard)
+
+
+def test_grid_zoning_is_not_accepted_for_aggregates(tmp_path):
+    text = GOOD.format(sensitivity="personal", rules="{kind: households}").replace(
+        "  unit: numero_compteur\n", "  unit: numero_compteur\n  zonings: [grid]\n")
+    with pytest.raises(ConfigError, match="'aggregation.zonings.0'"):
+        load_card(write(tmp_path, text), SourceCard)

@@ -84,3 +84,16 @@ def test_territory_totals_use_published_protected_cells_only(energy):
     assert totals["operator_delivery_points"] == 12.0  # the hidden IRIS adds nothing
     assert totals["operator_consumption_per_dwelling"] == pytest.approx(5.0)
     assert totals["metered_consumption_per_household"] == pytest.approx(70_000 / 35 / 1000)
+
+
+def test_territory_totals_use_communes_when_none_is_hidden(energy):
+    module, _ = energy
+    base = {c: [1.0, 1.0] for c in module.COUNTS + ["hidden_precarity_households"]}
+    iris_table = pd.DataFrame(base | {"operator_delivery_points": [12.0, np.nan], "operator_consumption_mwh": [50.0, np.nan],
+                                      "operator_dwellings": [10.0, np.nan], "metered_households": [20.0, np.nan],
+                                      "metered_kwh": [40_000.0, np.nan]})
+    communes = pd.DataFrame({"operator_delivery_points": [30.0], "operator_consumption_mwh": [90.0],
+                             "operator_dwellings": [18.0], "metered_households": [40.0], "metered_kwh": [np.nan]})
+    totals = module.territory_totals(iris_table, communes)
+    assert totals["operator_delivery_points"] == 30.0  # every commune published: their sum
+    assert totals["metered_households"] == 20.0  # a commune value hidden: published IRIS only

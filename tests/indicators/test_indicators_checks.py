@@ -61,3 +61,13 @@ def test_headline_uses_the_plain_sentence_when_declared():
     registry = load_registry()
     shown = headline(registry["share_fg"], 0.2634)
     assert shown["text"] == "26,3\u00a0%" and shown["explanation"] == registry["share_fg"].plain
+
+
+def test_a_column_with_no_value_at_all_is_a_problem():
+    table = pd.DataFrame({"s": [np.nan, np.nan], "n": [1.0, np.nan]})
+    assert check_ranges(table, [indicator("s", "share"), indicator("n", "count")]) == ["'s': no value at all"]
+
+
+def test_a_column_hidden_everywhere_by_secrecy_is_not_a_problem():
+    table = pd.DataFrame({"n": [np.nan, np.nan], "secret_n": ["secret", ""]})
+    assert check_ranges(table, [indicator("n", "count")]) == []
