@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from pipelines.indicators.registry import Indicator
-from pipelines.report.formatting import format_fr
+from pipelines.report.formatting import format_fr, parse_fr
 
 
 def headline(indicator: Indicator, value: float) -> dict:
@@ -26,7 +26,10 @@ def crossing_sentence(indicator: Indicator, *, public_only: float, with_shared: 
         gap = with_shared / public_only - 1
         if indicator.kind == "count":
             more = "de plus" if gap >= 0 else "de moins"
-            change = f"soit {format_fr(abs(with_shared - public_only), indicator.unit)} {more} ({format_fr(abs(gap), '%')})"
+            # difference of the rounded figures, so that the sentence adds up as read
+            shown = [parse_fr(format_fr(v, indicator.unit)) for v in (with_shared, public_only)]
+            difference = abs(shown[0] - shown[1])
+            change = f"soit {format_fr(difference, indicator.unit)} {more} ({format_fr(abs(gap), '%')})"
         else:
             change = f"soit une valeur {'inférieure' if gap < 0 else 'supérieure'} de {format_fr(abs(gap), '%')}"
         sentence = (f"Les données publiques seules donnent {format_fr(public_only, indicator.unit)} ; "

@@ -71,3 +71,9 @@ def test_a_column_with_no_value_at_all_is_a_problem():
 def test_a_column_hidden_everywhere_by_secrecy_is_not_a_problem():
     table = pd.DataFrame({"n": [np.nan, np.nan], "secret_n": ["secret", ""]})
     assert check_ranges(table, [indicator("n", "count")]) == []
+
+
+def test_count_difference_adds_up_with_the_rounded_figures_shown():
+    sentence = crossing_sentence(indicator("n", "count"), public_only=1025.6, with_shared=1850.5, label="l")["sentence"]
+    assert "1\u00a0026\u00a0ménages" in sentence and "1\u00a0851\u00a0ménages" in sentence
+    assert "825\u00a0ménages de plus" in sentence  # 1 851 - 1 026 as shown, not round(824.9)
