@@ -114,7 +114,7 @@ def labelled_zones(demo: Demonstrator, zoning: str) -> pd.DataFrame:
                           communes[demo.name_column("commune")].astype(str)))
         table["_commune"] = table[parent].astype(str).map(lookup).fillna("")
     own = [not c or c in n for n, c in zip(names, table["_commune"])]
-    table[LABEL] = [n if o else f"{n} ({c})" for n, c, o in zip(names, table["_commune"], own)]
+    table[LABEL] = [n if o else f"{n}, {c}" for n, c, o in zip(names, table["_commune"], own)]
     table[INLINE] = [n if o else f"{n}, {c}" for n, c, o in zip(names, table["_commune"], own)]
     return table.sort_values(demo.id_column(zoning), kind="stable")
 

@@ -116,7 +116,7 @@ def iris_names(rank: np.ndarray) -> list[str]:
     """Return district names from each IRIS' rank in its commune (0 = central)."""
     size = len(_QUARTIERS)
     return [
-        f"{_QUARTIERS[r % size]}{'' if r < size else f' {r // size + 1}'} (fictif)" for r in rank.tolist()
+        f"{_QUARTIERS[r % size]}{'' if r < size else f' {r // size + 1}'}" for r in rank.tolist()
     ]
 
 

@@ -275,7 +275,7 @@ def test_hovering_a_zone_shows_its_name_and_french_value(pages, site):
     main = metas["energy_precarity"]["main_indicator"]
     unit = next(i["unit"] for i in metas["energy_precarity"]["indicators"] if i["id"] == main)
     # a commune with a single IRIS (same name) is not repeated in brackets
-    named = {z.code_iris: z.nom_iris if z.nom_iris == communes[z.code_commune] else f"{z.nom_iris} ({communes[z.code_commune]})"
+    named = {z.code_iris: z.nom_iris if z.nom_iris == communes[z.code_commune] else f"{z.nom_iris}, {communes[z.code_commune]}"
              for z in zones.itertuples()}
     expected = {named[z.code_iris]:
                 format_fr(getattr(z, main), unit) if getattr(z, main) == getattr(z, main)
