@@ -8,6 +8,7 @@ tables recovers no hidden cell to within the threshold.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -53,34 +54,74 @@ def test_audit_command_passes_on_published_outputs(sample_project):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def lp_bounds(total: float, known: float, hidden: int, j: int) -> tuple[float, float]:
-    """Bounds of hidden cell j when hidden cells are >= 0 and sum to total - known."""
-    rest = total - known
-    cost = np.zeros(hidden)
-    cost[j] = 1
-    equality = dict(A_eq=np.ones((1, hidden)), b_eq=[rest], bounds=[(0, None)] * hidden, method="highs")
-    low = linprog(cost, **equality).fun
-    high = -linprog(-cost, **equality).fun
-    return low, high
+def published_population(folder: Path, demo: str, column: str):
+    """Every published cell of one protected count: known values, hidden cells, relations."""
+    text = {"code_iris": str, "code_commune": str, f"secret_{column}": str}
+    iris = pd.read_csv(folder / f"{demo}_iris.csv", dtype=text)
+    commune = pd.read_csv(folder / f"{demo}_commune.csv", dtype=text)
+    document = json.loads((folder / "demonstrator.json").read_text(encoding="utf-8"))
+    cells, hidden = {}, []
+    for table, key in ((iris, "code_iris"), (commune, "code_commune")):
+        for code, value, flag in zip(table[key], table[column], table[f"secret_{column}"].fillna("")):
+            if pd.notna(value):
+                cells[f"{key}:{code}"] = float(value)
+            elif flag:
+                hidden.append(f"{key}:{code}")  # listed with a reason: holds at least one unit
+            else:
+                cells[f"{key}:{code}"] = 0.0  # empty without a reason: no unit at all
+    relations = [(f"code_commune:{c}", [f"code_iris:{i}" for i in group["code_iris"]])
+                 for c, group in iris.groupby("code_commune")]
+    total = document.get("territory_values", {}).get(column)
+    if total is not None:
+        cells["total"] = float(total)
+        relations.append(("total", [f"code_commune:{c}" for c in commune["code_commune"]]))
+    return cells, hidden, relations
 
 
-@pytest.mark.parametrize("column, threshold", [("operator_delivery_points", 10), ("metered_households", 11)])
-def test_independent_attack_recovers_no_hidden_iris(sample_project, column, threshold):
-    folder = sample_project["root"] / "outputs" / "energy_precarity"
-    iris = pd.read_csv(folder / "energy_precarity_iris.csv", dtype={"code_iris": str, "code_commune": str})
-    commune = pd.read_csv(folder / "energy_precarity_commune.csv", dtype={"code_commune": str}).set_index("code_commune")
-    attacked = 0
-    for code, group in iris.groupby("code_commune"):
-        hidden = group[column].isna()
-        if not hidden.any() or pd.isna(commune.loc[code, column]):
-            continue  # nothing to attack, or the commune total is hidden too
-        attacked += 1
-        known = group.loc[~hidden, column].sum()
-        for j in range(int(hidden.sum())):
-            low, high = lp_bounds(commune.loc[code, column], known, int(hidden.sum()), j)
-            assert high - low >= threshold, f"{column}: a hidden IRIS of commune {code} is bounded too tightly"
-    if column == "operator_delivery_points":
-        assert attacked >= 1, "the sample has a commune with hidden IRIS and a published total: it must be attacked"
+def attack(cells: dict, hidden: list, relations: list) -> dict[str, tuple[float, float]]:
+    """LP bounds of every hidden cell, knowing every relation and that each holds >= 1."""
+    index = {name: j for j, name in enumerate(hidden)}
+    rows, rhs = [], []
+    for parent, children in relations:
+        row = np.zeros(len(hidden))
+        known = 0.0
+        for name, sign in [(parent, -1.0)] + [(child, 1.0) for child in children]:
+            if name in index:
+                row[index[name]] += sign
+            else:
+                known += sign * cells.get(name, 0.0)
+        if row.any():
+            rows.append(row)
+            rhs.append(-known)
+    bounds = {}
+    for name, j in index.items():
+        cost = np.zeros(len(hidden))
+        cost[j] = 1.0
+        problem = dict(A_eq=np.array(rows), b_eq=rhs, bounds=[(1, None)] * len(hidden), method="highs")
+        low = linprog(cost, **problem)
+        high = linprog(-cost, **problem)
+        bounds[name] = (low.fun, -high.fun if high.status == 0 else np.inf)
+    return bounds
+
+
+PROTECTED = [("energy_precarity", "operator_delivery_points", 10), ("energy_precarity", "metered_households", 11),
+             ("mobility_access", "survey_households", 11), ("mobility_access", "carsharing_stations", 3)]
+
+
+def test_the_attack_finds_a_cell_pinned_by_differencing():
+    # commune 00001 = 12 published, its IRIS: 10 published and two hidden (each >= 1): both are 1
+    cells = {"code_commune:00001": 12.0, "code_iris:a": 10.0}
+    bounds = attack(cells, ["code_iris:b", "code_iris:c"], [("code_commune:00001", ["code_iris:a", "code_iris:b", "code_iris:c"])])
+    assert bounds == {"code_iris:b": (1.0, 1.0), "code_iris:c": (1.0, 1.0)}
+
+
+@pytest.mark.parametrize("demo, column, threshold", PROTECTED)
+def test_independent_attack_recovers_no_hidden_cell(sample_project, demo, column, threshold):
+    folder = sample_project["root"] / "outputs" / demo
+    cells, hidden, relations = published_population(folder, demo, column)
+    assert hidden, f"the sample hides some {column} cells: the attack must have something to attack"
+    for name, (low, high) in attack(cells, hidden, relations).items():
+        assert high - low >= threshold - 1e-9, f"{demo}/{column}: {name} is bounded to [{low}, {high}]"
 
 
 def hashes(folder: Path) -> dict[str, str]:

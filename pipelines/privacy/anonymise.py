@@ -81,6 +81,11 @@ def anonymise(frame: pd.DataFrame, *, key: bytes | None, id_columns: Sequence[st
         One row per zone per zoning: ``zoning``, ``zone_id``, ``parent_id``, ``units``,
         the value and share columns, and `reason_column` (``n<11``, ``dominance>=85%``,
         ``secondary``; NA where published). Suppressed rows keep their zone with empty values.
+        The reasons stay detailed here (the privacy note counts them); the published
+        tables show one uniform code, since the attacker model
+        (:mod:`pipelines.privacy.bounds`) assumes the primary reason is not visible. Every
+        listed hidden row holds at least one unit; a zone whose units all weigh 0 is
+        shown empty without a reason.
     report : AnonymisationReport
         Counts only.
 
@@ -103,6 +108,9 @@ def anonymise(frame: pd.DataFrame, *, key: bytes | None, id_columns: Sequence[st
     built = hierarchy_cells(per_unit, levels=levels, overlap=overlap, include_total=include_total,
                             columns=[c for c in per_unit.columns if c not in zones.columns])
     reasons = _primary(built.cells, per_unit, rules, [*zones.columns], dominance, include_total)
+    # A zone without any unit (units of weight 0 only) is shown empty without a reason,
+    # like a zone absent from the source: the attacker tells it apart from a hidden one.
+    reasons[(built.cells[UNITS] == 0).to_numpy()] = np.nan
     reasons = _secondary(built, reasons, rules, weight_column, dominance)
     table = _output(built.cells, reasons, values, shares, reason_column)
     pseudonymised = tuple(c for c in id_columns if c == unit_column)

@@ -8,15 +8,25 @@ published. It checks, from the files alone:
   the manifest's thresholds are not below the law's, and its columns are all in the
   manifest's ``allowed_columns`` (plus the geometry column and a GeoPackage's ``fid``);
 - every count column respects its threshold (a suppressed cell is empty: fine);
+- the figures of ``demonstrator.json`` (beside the tables) that publish a count column
+  for the whole territory, ``territory_values[<column>]`` and any ``headlines[]`` entry
+  whose ``indicator`` is that column, respect its threshold, agree with each other, and
+  are the published value of the territory total in the differencing below;
 - differencing recovers no group: within one demonstrator, tables sharing a count column
   are one population; a child zoning adds up to its ``parent_zoning`` (via
-  ``parent_id_column``), and the top zonings add up to one same total. Every suppressed
-  cell must keep an attacker's interval (:mod:`pipelines.privacy.bounds`) at least one
-  threshold wide, and a parent total minus all its published children must not isolate
-  a group below the threshold. Child tables are assumed to list every populated child
-  zone, as the anonymiser's output does; the audit then credits the attacker with exact
-  knowledge of unlisted zones, which can only make it stricter. Zonings that are not
-  nested (grid cells against IRIS) cannot be differenced from the files alone: their
+  ``parent_id_column``), and the top zonings add up to the territory total (published by
+  ``demonstrator.json``, or unknown when it is not and there are several top zonings).
+  The attacker model is :mod:`pipelines.privacy.bounds`'s: a cell with an empty value and
+  a reason (any non-empty text in ``secret_<column>``, or ``secret``; the text itself is
+  never read, so one uniform code or detailed codes are audited alike) is
+  hidden and exists, so holds at least 1 unit; an empty value without a reason is a zone
+  without any unit, known to be 0 (in a table without a ``secret_<column>`` column every
+  empty cell counts as hidden). Every suppressed cell must keep an attacker's interval at
+  least one threshold wide, and a parent total minus all its published children must not
+  isolate a group below the threshold. Child tables are assumed to list every populated
+  child zone, as the anonymiser's output does; the audit then credits the attacker with
+  exact knowledge of unlisted zones, which can only make it stricter. Zonings that are
+  not nested (grid cells against IRIS) cannot be differenced from the files alone: their
   overlap is protected when the cells are suppressed (:func:`protect_hierarchy`);
 - no value anywhere looks like a direct identifier (:mod:`pipelines.privacy.identifiers`):
   in tables, GeoPackage and GeoParquet metadata, HTML pages with their embedded JSON
@@ -43,7 +53,14 @@ import numpy as np
 import pandas as pd
 
 from pipelines import config
-from pipelines.privacy.bounds import AttackerModel, Relation, incidence_matrix, narrow_cells
+from pipelines.privacy.bounds import (
+    EXISTING,
+    AttackerModel,
+    InconsistentRelations,
+    Relation,
+    incidence_matrix,
+    narrow_cells,
+)
 from pipelines.privacy.identifiers import LABELS, find_identifiers, line_of, numeric_identifiers, redact
 from pipelines.privacy.rules import floor
 
@@ -54,6 +71,10 @@ TEXT_SUFFIXES = {".html", ".htm", ".js", ".mjs", ".json", ".geojson", ".txt", ".
 COORDINATE_NAME = re.compile(r"^(x|y|lat|lon|lng|long|latitude|longitude)$|^(x|y|lat|lon)_|_(x|y|lat|lon|lng)$"
                              r"|coord", re.IGNORECASE)
 COUNT_RULES = ("households", "delivery_points", "business")
+DOCUMENT_NAME = "demonstrator.json"
+REASON_PREFIX = "secret_"
+TOTAL_ZONE = "total"
+UNKNOWN_TOTAL = "@total"
 _BDATA = re.compile(r'"dtype"\s*:\s*"(?P<dtype>[uif][1248])"\s*,\s*"bdata"\s*:\s*"(?P<data>[A-Za-z0-9+/=]*)"'
                     r'|"bdata"\s*:\s*"(?P<data2>[A-Za-z0-9+/=]*)"\s*,\s*"dtype"\s*:\s*"(?P<dtype2>[uif][1248])"')
 
@@ -84,6 +105,15 @@ class _Table:
     manifest: dict
     frames: dict[str, pd.DataFrame]
     implicit: dict[str, set[str]]
+    folder: Path | None = None
+
+
+@dataclass(frozen=True)
+class _Document:
+    """A ``demonstrator.json``: its label (path under the audited folder) and content."""
+
+    label: str
+    content: dict
 
 
 def audit_outputs(path: str | Path) -> list[Finding]:
@@ -113,9 +143,10 @@ def audit_outputs(path: str | Path) -> list[Finding]:
     for file in files:
         findings += _name_findings(file, base)
     tables = _load_tables(files, base, findings)
+    documents = _load_documents(files, base, findings)
     for table in tables:
         findings += _table_findings(table)
-    findings += _differencing_findings(tables)
+    findings += _differencing_findings(tables, documents)
     for file in files:
         if file.suffix.lower() in TEXT_SUFFIXES and not _is_vendored(file):
             findings += _text_findings(file, base)
@@ -155,11 +186,29 @@ def _load_tables(files: list[Path], base: Path, findings: list[Finding]) -> list
         manifest = _read_manifest(manifest_path, name, members, base, findings)
         if manifest is None:
             continue
-        table = _Table(name, manifest, {}, {})
+        table = _Table(name, manifest, {}, {}, stem.parent)
         for file in members:
             _read_into(table, file, base, findings)
         tables.append(table)
     return tables
+
+
+def _load_documents(files: list[Path], base: Path, findings: list[Finding]) -> dict[Path, _Document]:
+    """Every ``demonstrator.json``, by folder (its figures are checked with the tables beside it)."""
+    documents = {}
+    for file in files:
+        if file.name != DOCUMENT_NAME:
+            continue
+        label = _rel(file, base)
+        try:
+            content = json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            findings.append(Finding(label, "", "unreadable", "is not valid JSON; the figures it publishes "
+                                    "cannot be audited"))
+            continue
+        if isinstance(content, dict):
+            documents[file.parent] = _Document(label, content)
+    return documents
 
 
 def _read_manifest(path: Path, name: str, members: list[Path], base: Path, findings: list) -> dict | None:
@@ -346,17 +395,39 @@ def _frame_identifier_findings(label: str, frame: pd.DataFrame) -> list[Finding]
 
 
 def _published_counts(table: _Table, column: str) -> pd.Series | None:
-    """The values of `column` per zone, merged over the table's files (NA = suppressed)."""
-    merged = None
+    """The values of `column` per zone, merged over the table's files.
+
+    NA marks a hidden cell (an empty value with a reason, or any empty value when the
+    table has no reason column); an empty value without a reason is a zone without any
+    unit, returned as 0 (what the attacker knows of it). Only whether a reason is given
+    is read, never its text.
+    """
+    merged, hidden = None, set()
     for frame in table.frames.values():
         if column not in frame.columns or table.manifest["zone_id_column"] not in frame.columns:
             continue
-        values = pd.Series(pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64"),
-                           index=_zone_ids(table, frame).to_numpy())
+        zones = _zone_ids(table, frame).to_numpy()
+        values = pd.Series(pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64"), index=zones)
+        reason_column = _reason_column(frame, column)
+        given = (np.ones(len(frame), dtype=bool) if reason_column is None
+                 else frame[reason_column].fillna("").astype("str").str.strip().ne("").to_numpy())
+        hidden |= set(zones[values.isna().to_numpy() & given])
         values = values[~values.index.duplicated()]
         # A value shown in any one of the formats is published.
         merged = values if merged is None else merged.combine_first(values)
-    return merged
+    if merged is None:
+        return None
+    # Empty in every file, and without a reason in all of them: a zone without any unit.
+    known_empty = merged.isna().to_numpy() & ~merged.index.isin(list(hidden))
+    return merged.mask(known_empty, 0.0)
+
+
+def _reason_column(frame: pd.DataFrame, column: str) -> str | None:
+    """The column giving why a cell of `column` is hidden (``secret_<column>``), if any."""
+    for name in (f"{REASON_PREFIX}{column}", "secret"):
+        if name in frame.columns:
+            return name
+    return None
 
 
 def _format_findings(table: _Table, column: str) -> list[Finding]:
@@ -375,7 +446,8 @@ def _format_findings(table: _Table, column: str) -> list[Finding]:
     return findings
 
 
-def _differencing_findings(tables: list[_Table]) -> list[Finding]:
+def _differencing_findings(tables: list[_Table],
+                           documents: dict[Path, _Document] | None = None) -> list[Finding]:
     populations: dict[tuple, list[tuple[_Table, str]]] = {}
     for table in tables:
         demo = table.manifest.get("demonstrator") or str(Path(table.name).parent)
@@ -387,12 +459,67 @@ def _differencing_findings(tables: list[_Table]) -> list[Finding]:
         for table, _ in members:
             findings += _format_findings(table, column)
         threshold = max(_threshold(t, kind) for t, _ in members)
-        findings += _population_findings([t for t, _ in members], column, kind, threshold)
+        member_tables = [t for t, _ in members]
+        total, total_findings = _published_total(member_tables, documents or {}, column, kind, threshold)
+        findings += total_findings
+        findings += _population_findings(member_tables, column, kind, threshold, total)
     return findings
 
 
-def _population_findings(tables: list[_Table], column: str, kind: str, threshold: float) -> list[Finding]:
-    values, owners, relations = _population_relations(tables, column)
+def _published_total(tables: list[_Table], documents: dict[Path, _Document], column: str, kind: str,
+                     threshold: float) -> tuple[tuple[str, float] | None, list[Finding]]:
+    """The territory total of `column` published by the ``demonstrator.json`` beside the tables.
+
+    Returns ``(label, value)`` of the first figure (None when none is published) and the
+    findings on the figures: below the threshold, not a number, or disagreeing.
+    """
+    figures, findings = [], []
+    for folder in sorted({t.folder for t in tables if t.folder is not None}):
+        document = documents.get(folder)
+        if document is None:
+            continue
+        for field, raw in _document_figures(document.content, column):
+            if raw is None or isinstance(raw, bool):
+                continue
+            try:
+                value = float(raw)
+            except (TypeError, ValueError):
+                findings.append(Finding(document.label, TOTAL_ZONE, "unreadable", f"'{field}' is not a number; "
+                                        "a figure the audit cannot read is not published"))
+                continue
+            if np.isnan(value):
+                continue
+            if value < threshold:
+                findings.append(Finding(document.label, TOTAL_ZONE, "threshold", f"'{column}' is published for "
+                                        f"the whole territory ({field}) below the {kind} threshold "
+                                        f"({threshold:g}); do not publish it"))
+            figures.append((document.label, field, value))
+    if not figures:
+        return None, findings
+    label, first_field, first = figures[0]
+    for other_label, field, value in figures[1:]:
+        if abs(value - first) > 1e-6 * max(1.0, abs(first)):
+            findings.append(Finding(other_label, TOTAL_ZONE, "inconsistent_totals", f"'{field}' and "
+                                    f"'{first_field}' of {label} publish different territory totals of "
+                                    f"'{column}'; differencing cannot be audited"))
+    return (label, first), findings
+
+
+def _document_figures(content: dict, column: str) -> list[tuple[str, object]]:
+    """``(field, value)`` of every figure of `column` for the whole territory in a document."""
+    figures = []
+    values = content.get("territory_values")
+    if isinstance(values, dict) and column in values:
+        figures.append((f"territory_values.{column}", values[column]))
+    for i, headline in enumerate(content.get("headlines") or []):
+        if isinstance(headline, dict) and headline.get("indicator") == column and "value" in headline:
+            figures.append((f"headlines[{i}]", headline["value"]))
+    return figures
+
+
+def _population_findings(tables: list[_Table], column: str, kind: str, threshold: float,
+                         total: tuple[str, float] | None = None) -> list[Finding]:
+    values, owners, relations = _population_relations(tables, column, total)
     if values is None:
         return []
     findings, kept = [], []
@@ -407,8 +534,13 @@ def _population_findings(tables: list[_Table], column: str, kind: str, threshold
     return findings + _bounds_findings(values, kept, owners, column, kind, threshold)
 
 
-def _population_relations(tables: list[_Table], column: str):
-    """Cells (table|zone), their published values (NaN = hidden) and additivity relations."""
+def _population_relations(tables: list[_Table], column: str, total: tuple[str, float] | None = None):
+    """Cells (table|zone), their published values (NaN = hidden) and additivity relations.
+
+    With a published `total` (``(label, value)`` from ``demonstrator.json``), every top
+    zoning adds up to it, even a single one; without, several top zonings add up to one
+    unknown total (``@total``).
+    """
     series, owners = [], {}
     by_zoning = {t.manifest.get("zoning"): t for t in tables}
     for table in tables:
@@ -428,14 +560,23 @@ def _population_relations(tables: list[_Table], column: str):
             roots.append(table)
             continue
         relations += _parent_relations(table, parent, values)
-    if len(roots) > 1:
-        # Two zonings of one population both add up to its total, which nobody published:
-        # an unknown cell that ties them (commune totals against grid totals).
-        values["@total"] = np.nan
-        owners["@total"] = ("", "")
+    if total is not None or len(roots) > 1:
+        # Top zonings add up to the territory total: published (a territory value of the
+        # demonstrator), or else an unknown cell that still ties them (commune totals
+        # against grid totals).
+        if total is not None:
+            label, value = total
+            total_id = f"{label}|{TOTAL_ZONE}"
+            values[total_id] = value
+            owners[total_id] = (label, TOTAL_ZONE)
+        else:
+            total_id = UNKNOWN_TOTAL
+            values[total_id] = np.nan
+            owners[total_id] = ("", "")
         for root in roots:
             parts = tuple(i for i in values.index if owners[i][0] == root.name)
-            relations.append(Relation("@total", parts))
+            if parts:
+                relations.append(Relation(total_id, parts))
     return values, owners, relations
 
 
@@ -473,14 +614,27 @@ def _bounds_findings(values, relations, owners, column, kind, threshold) -> list
     unknown = values.isna().to_numpy()
     known = values.dropna()
     integral = bool(np.allclose(known, known.round())) if len(known) else True
-    model = AttackerModel(matrix, values.to_numpy(dtype="float64"), unknown, integral=integral)
+    # A listed hidden cell exists: at least 1 unit. The unknown total's existence is not
+    # in question, but its parts already bound it.
+    lower = np.where(unknown & (cells != UNKNOWN_TOTAL), EXISTING, 0.0)
+    model = AttackerModel(matrix, values.to_numpy(dtype="float64"), unknown, integral=integral, lower=lower)
     if model.bad_rows:
         table, zone = owners[relations[model.bad_rows[0]].total]
-        return [Finding(table, zone, "inconsistent_totals", f"'{column}' does not add up between zonings "
-                        "(published children exceed a total); differencing cannot be audited")]
-    targets = np.flatnonzero(unknown & (cells != "@total"))
-    narrow = narrow_cells(model, targets, np.full(len(targets), float(threshold)))
+        return [_inconsistent_finding(table, zone, column)]
+    targets = np.flatnonzero(unknown & (cells != UNKNOWN_TOTAL))
+    try:
+        narrow = narrow_cells(model, targets, np.full(len(targets), float(threshold)))
+    except InconsistentRelations:
+        table, zone = owners[relations[0].total]
+        return [_inconsistent_finding(table, zone, column)]
     return [_hidden_finding(cells[j], owners, column, kind, threshold) for j in targets[narrow]]
+
+
+def _inconsistent_finding(table: str, zone: str, column: str) -> Finding:
+    return Finding(table, zone, "inconsistent_totals", f"'{column}' does not add up between zonings and the "
+                   "territory total, knowing that every listed hidden cell holds at least one unit (published "
+                   "children exceed a total, or leave less than one unit per hidden cell); differencing "
+                   "cannot be audited")
 
 
 def _hidden_finding(cell: str, owners, column: str, kind: str, threshold: float) -> Finding:

@@ -4,10 +4,25 @@ Published counts of one population are tied by additivity relations: a commune i
 sum of its IRIS, the territory the sum of its communes, an IRIS the sum of its pieces in
 each 200 m grid cell, a grid cell the sum of its pieces in each IRIS. Given every
 published value and every relation, the values an attacker cannot see (hidden cells, and
-pieces never published) can take any nonnegative values that satisfy the relations; the
-smallest and largest of them are the attacker's *bounds*, computed by linear programming
-(scipy's HiGHS). Counts are integers, so the bounds are rounded inward, which only makes
-the attacker stronger.
+pieces never published) can take any values that satisfy the relations and their *lower
+bounds*; the smallest and largest of them are the attacker's *bounds*, computed by linear
+programming (scipy's HiGHS). Counts are integers, so the bounds are rounded inward, which
+only makes the attacker stronger.
+
+The attacker model (what the attacker knows besides the published values)
+--------------------------------------------------------------------------
+- Every count is a nonnegative integer.
+- A hidden cell listed as a row of a published table exists: a zone without any unit is
+  absent from the aggregates, or shown empty without a reason, so the attacker tells
+  them apart. A listed hidden count therefore holds **at least 1** unit: its lower bound
+  is 1 (:data:`EXISTING`, see :func:`existence_lower`). Pieces that are never published
+  (an IRIS crossed with a grid cell) may or may not exist: lower bound 0.
+- Nothing else: one uniform reason code is published for every hidden cell, so the
+  attacker cannot tell a primary cell (fewer units than the threshold, an upper bound)
+  from a complementary one.
+
+With lower bound 1, two hidden IRIS of 1 unit under a published commune total of 2 are
+both solved exactly, where the old ``>= 0`` model left each in ``[0, 2]``.
 
 Three things keep this fast on a territory's thousands of cells: relations with a single
 unknown are solved directly (presolve); the remaining unknowns split into independent
@@ -30,6 +45,34 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 _EPS = 1e-7
+EXISTING = 1.0
+"""Lower bound of a listed hidden count: the zone is listed, so it holds at least one unit."""
+
+
+def existence_lower(values, *, integral: bool = True, internal=None) -> np.ndarray:
+    """Default lower bounds of cells: 1 for a cell that exists, 0 otherwise.
+
+    A cell exists (and the attacker knows it) when it is listed in a published table and
+    holds at least one unit: its count is >= 1. Cells whose value is NA or below 1, cells
+    of non-count measures (``integral=False``: a consumption may be any small positive
+    value) and never-published ``internal`` pieces get 0.
+
+    Parameters
+    ----------
+    values : array-like
+        True (or published) values of the cells; NA where unknown.
+    integral : bool, default True
+        Whether the values are counts.
+    internal : array-like of bool, optional
+        Cells never published, whose existence is unknown.
+    """
+    values = np.nan_to_num(np.asarray(values, dtype="float64"), nan=0.0)
+    if not integral:
+        return np.zeros(len(values))
+    lower = np.where(values >= EXISTING - 1e-9, EXISTING, 0.0)
+    if internal is not None:
+        lower[np.asarray(internal, dtype=bool)] = 0.0
+    return lower
 
 
 @dataclass(frozen=True)
@@ -88,22 +131,33 @@ class AttackerModel:
         Cells the attacker does not see (hidden, or never published).
     integral : bool, default True
         Round bounds inward to integers (counts).
+    lower : numpy.ndarray, optional
+        What the attacker knows each unknown cell is at least (read for unknown cells
+        only): 1 for a listed hidden count, 0 for a piece whose existence is unknown
+        (:func:`existence_lower`). All 0 by default.
 
     Attributes
     ----------
     fixed : numpy.ndarray of bool
-        Unknown cells solved exactly by the presolve (a relation with one unknown).
+        Unknown cells solved exactly by the presolve (a relation with one unknown, or
+        whose unknowns' lower bounds add up to what the relation leaves for them).
     bad_rows : list of int
-        Rows of `matrix` the known values contradict.
+        Rows of `matrix` the known values (or the lower bounds) contradict, the first
+        found first.
     """
 
     def __init__(self, matrix: sparse.csr_matrix, values: np.ndarray, unknown: np.ndarray,
-                 *, integral: bool = True):
+                 *, integral: bool = True, lower: np.ndarray | None = None):
         self.matrix = matrix
         self.integral = integral
+        n = matrix.shape[1]
+        self.lower = np.zeros(n) if lower is None else np.nan_to_num(np.asarray(lower, dtype="float64"))
+        if self.lower.shape != (n,):
+            raise ValueError(f"lower bounds: expected one per cell ({n}), got shape {self.lower.shape}")
         known = np.where(unknown, 0.0, np.nan_to_num(np.asarray(values, dtype="float64")))
         self.scale = max(1.0, float(np.abs(known).max(initial=0.0)))
-        self.values, self.unknown, self.bad_rows = _presolve(matrix, known, unknown.copy(), self.scale)
+        self.values, self.unknown, self.bad_rows = _presolve(matrix, known, unknown.copy(), self.lower,
+                                                             self.scale)
         self.fixed = unknown & ~self.unknown
         row_label, self._label = connected(matrix, self.unknown)
         self._rows = _groups(row_label)
@@ -112,10 +166,15 @@ class AttackerModel:
 
     @classmethod
     def around(cls, matrix: sparse.csr_matrix, values: np.ndarray, unknown: np.ndarray, cell: int,
-               *, integral: bool = True, by_column: sparse.csc_matrix | None = None) -> "AttackerModel":
+               *, integral: bool = True, by_column: sparse.csc_matrix | None = None,
+               lower: np.ndarray | None = None) -> "AttackerModel":
         """The model of the relations connected to `cell` only (much smaller, same bounds)."""
         rows = component_rows(matrix, by_column if by_column is not None else matrix.tocsc(), unknown, cell)
-        return cls(matrix[rows], values, unknown, integral=integral)
+        return cls(matrix[rows], values, unknown, integral=integral, lower=lower)
+
+    def _box(self, cols: np.ndarray) -> np.ndarray:
+        """Variable bounds of unknown `cols`: ``[lower, inf)``."""
+        return np.column_stack([self.lower[cols], np.full(len(cols), np.inf)])
 
     def _system(self, label: int) -> tuple:
         if label not in self._cache:
@@ -137,16 +196,16 @@ class AttackerModel:
         Raises
         ------
         InconsistentRelations
-            When no nonnegative solution exists.
+            When no solution within the lower bounds exists.
         """
         if not self.unknown[j]:
             return float(self.values[j]), None, None
         cols, block, rhs = self._system(int(self._label[j]))
         if block.shape[0] == 0:
-            return (math.inf if maximise else 0.0), None, None
+            return (math.inf if maximise else self._round(float(self.lower[j]), up=True)), None, None
         cost = np.zeros(len(cols))
         cost[np.searchsorted(cols, j)] = -1.0 if maximise else 1.0
-        result = linprog(cost, A_eq=block, b_eq=rhs, bounds=(0, None), method="highs")
+        result = linprog(cost, A_eq=block, b_eq=rhs, bounds=self._box(cols), method="highs")
         if result.status == 3:
             return math.inf, None, None
         if result.status != 0:
@@ -160,8 +219,8 @@ class AttackerModel:
 
         With `reach`, maximise ``sum(weights * min(x, reach))``: as many targets as
         possible climb to their reach (the program stays bounded). Without it, minimise
-        ``sum(weights * x)``: as many as possible drop to 0. Its solution is a witness of
-        how far each cell can move, which proves most cells safe at once.
+        ``sum(weights * x)``: as many as possible drop to their lower bound. Its solution
+        is a witness of how far each cell can move, which proves most cells safe at once.
 
         Parameters
         ----------
@@ -190,7 +249,8 @@ class AttackerModel:
         if reach is None:
             cost = np.zeros(n)
             cost[where] = weights
-            result = linprog(cost, A_eq=block[:, cols], b_eq=-(block @ self.values), bounds=(0, None), method="highs")
+            result = linprog(cost, A_eq=block[:, cols], b_eq=-(block @ self.values), bounds=self._box(cols),
+                             method="highs")
             return (cols, result.x) if result.status == 0 else None
         # Auxiliary y <= x and y <= reach: the objective saturates at the reach, so the
         # program prefers lifting many cells to their reach over one cell to infinity.
@@ -198,7 +258,7 @@ class AttackerModel:
         a_eq = sparse.hstack([block[:, cols], sparse.csr_matrix((len(rows), k))])
         a_ub = sparse.hstack([sparse.csr_matrix((-np.ones(k), (np.arange(k), where)), shape=(k, n)),
                               sparse.identity(k)])
-        bounds = [(0, None)] * n + [(0, float(r)) for r in reach]
+        bounds = np.vstack([self._box(cols), np.column_stack([np.zeros(k), np.asarray(reach, dtype="float64")])])
         result = linprog(cost, A_ub=a_ub, b_ub=np.zeros(k), A_eq=a_eq, b_eq=-(block @ self.values),
                          bounds=bounds, method="highs")
         return (cols, result.x[:n]) if result.status == 0 else None
@@ -260,7 +320,8 @@ def component_rows(matrix: sparse.csr_matrix, by_column: sparse.csc_matrix, unkn
 
 
 def spread(model: "AttackerModel", targets: np.ndarray, *, reach: np.ndarray) -> Iterator[tuple]:
-    """Witness solutions from a few pushes: up to `reach`, down to 0, with rising and falling weights."""
+    """Witness solutions from a few pushes: up to `reach`, down to the lower bounds, with rising and
+    falling weights."""
     if len(targets) < 2:
         return
     rising = np.arange(1.0, len(targets) + 1)
@@ -308,51 +369,92 @@ def _groups(labels: np.ndarray) -> dict[int, np.ndarray]:
     return {int(k): order[a:b] for k, a, b in zip(keys, starts, [*starts[1:], len(order)]) if k >= 0}
 
 
-def _presolve(matrix: sparse.csr_matrix, values: np.ndarray, unknown: np.ndarray,
+def _presolve(matrix: sparse.csr_matrix, values: np.ndarray, unknown: np.ndarray, lower: np.ndarray,
               scale: float) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Solve every relation that has a single unknown, until none is left.
+    """Solve what needs no linear program, until nothing more is solved.
 
-    A hidden IRIS whose commune and siblings are published is solved here, without a
-    linear program. Returns the values (solved cells filled in), the cells still unknown,
-    and the rows that contradict the known values.
+    Two kinds of relations are solved directly:
+
+    - a relation with a single unknown: a hidden IRIS whose commune and siblings are
+      published;
+    - a relation whose unknowns all stand on the same side and whose lower bounds use up
+      exactly what the relation leaves for them: three hidden IRIS, each known to hold at
+      least one unit, under a difference of 3 are each 1.
+
+    Returns the values (solved cells filled in), the cells still unknown, and the rows
+    that contradict the known values or the lower bounds.
     """
     values = values.copy()
     tolerance = _EPS * scale * 10
+    bad: dict[int, None] = {}   # in the order found: the first is the relation at fault
     while True:
         sub = matrix.multiply(unknown[np.newaxis, :].astype("float64")).tocsr()
         sub.eliminate_zeros()
-        single = np.flatnonzero(np.diff(sub.indptr) == 1)
-        if len(single) == 0:
+        counts = np.diff(sub.indptr)
+        rows = np.flatnonzero(counts >= 1)
+        if len(rows) == 0:
             break
-        residual = matrix[single] @ values
-        columns = sub.indices[sub.indptr[single]]
-        solved = -residual / sub.data[sub.indptr[single]]
-        _, first = np.unique(columns, return_index=True)
-        values[columns[first]] = solved[first]
-        unknown[columns[first]] = False
+        starts = sub.indptr[rows]
+        low_sign = np.minimum.reduceat(sub.data, starts) if len(sub.data) else np.zeros(0)
+        high_sign = np.maximum.reduceat(sub.data, starts) if len(sub.data) else np.zeros(0)
+        one_side = rows[np.sign(low_sign) == np.sign(high_sign)]
+        if len(one_side) == 0:
+            break
+        sign = np.sign(sub.data[sub.indptr[one_side]])
+        # sum of the unknowns (all with coefficient `sign`) = what the known cells leave
+        need = -sign * (matrix[one_side] @ values)
+        floor_sum = abs(sub[one_side]) @ lower
+        single = counts[one_side] == 1
+        tight = ~single & (need <= floor_sum + tolerance)
+        bad.update(dict.fromkeys(one_side[tight & (need < floor_sum - tolerance)].tolist()))
+        progress = False
+        solvable = single | tight
+        for row, is_single, value in zip(one_side[solvable], single[solvable], need[solvable]):
+            members = sub.indices[sub.indptr[row]:sub.indptr[row + 1]]
+            if not unknown[members].all():
+                continue   # solved by another row of this pass: checked on the next one
+            if is_single:
+                values[members[0]] = value
+                if value < lower[members[0]] - tolerance:
+                    bad[int(row)] = None   # this relation leaves less than the cell is known to hold
+            else:
+                values[members] = lower[members]
+            unknown[members] = False
+            progress = True
+        if not progress:
+            break
+    sub = matrix.multiply(unknown[np.newaxis, :].astype("float64")).tocsr()
+    sub.eliminate_zeros()
     known_rows = np.flatnonzero(np.diff(sub.indptr) == 0)
     residual = matrix[known_rows] @ values
-    bad = known_rows[np.abs(residual) > tolerance].tolist()
-    negative = np.flatnonzero(values < -tolerance)
+    bad.update(dict.fromkeys(known_rows[np.abs(residual) > tolerance].tolist()))
+    negative = np.flatnonzero(~unknown & (values < -tolerance))   # a published negative count
     if len(negative):
-        bad += np.flatnonzero(np.asarray(abs(matrix[:, negative]).sum(axis=1)).ravel() > 0).tolist()
-    return values, unknown, sorted(set(bad))
+        rows_with = np.asarray(abs(matrix[:, negative]).sum(axis=1)).ravel() > 0
+        bad.update(dict.fromkeys(np.flatnonzero(rows_with).tolist()))
+    return values, unknown, list(bad)
 
 
 def attacker_bounds(values: pd.Series, unknown: Iterable[str], relations: Sequence[Relation],
-                    *, integral: bool = True) -> pd.DataFrame:
+                    *, integral: bool = True, lower=None) -> pd.DataFrame:
     """Bounds an attacker derives for every unknown cell.
 
     Parameters
     ----------
     values : pandas.Series
-        Indexed by cell id, one entry per cell named in `relations`; the values of
-        unknown cells are ignored (they may be NA).
+        Indexed by cell id, one entry per cell named in `relations`. The values of
+        unknown cells are not revealed to the attacker; they only set the default lower
+        bounds (NA is allowed).
     unknown : iterable of str
         Cells the attacker does not see.
     relations : sequence of Relation
     integral : bool, default True
         Round bounds inward to integers.
+    lower : float, mapping or pandas.Series, optional
+        What the attacker knows each unknown cell is at least, per cell id (missing ids:
+        the default). By default (:func:`existence_lower`) 1 for an unknown cell whose
+        value is at least 1 (a listed hidden count, which exists), 0 where its value is NA
+        or 0 (a never-published piece whose existence is unknown).
 
     Returns
     -------
@@ -368,8 +470,13 @@ def attacker_bounds(values: pd.Series, unknown: Iterable[str], relations: Sequen
     cells = values.index
     unknown_mask = cells.isin(list(unknown))
     matrix = incidence_matrix(cells, relations)
+    floor_of = existence_lower(values.to_numpy(dtype="float64", na_value=np.nan), integral=integral)
+    if lower is not None:
+        given = (pd.Series(float(lower), index=cells) if np.isscalar(lower)
+                 else pd.Series(lower, dtype="float64").reindex(cells))
+        floor_of = np.where(given.isna().to_numpy(), floor_of, given.to_numpy(dtype="float64", na_value=np.nan))
     model = AttackerModel(matrix, values.to_numpy(dtype="float64", na_value=np.nan), unknown_mask,
-                          integral=integral)
+                          integral=integral, lower=floor_of)
     if model.bad_rows:
         raise InconsistentRelations([relations[i] for i in model.bad_rows])
     rows = [model.bounds(j) for j in np.flatnonzero(unknown_mask)]

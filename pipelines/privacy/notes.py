@@ -32,12 +32,14 @@ _TEXT = {
         "dominance": "aucun contributeur ne pesant {share} % ou plus du total de la case",
         "thresholds": "Seuils appliqués (secret statistique) : {rules}.",
         "none": "Aucune des {cells} {cell_word} n'a dû être masquée.",
-        "some": "Sur {cells} {cell_word}, {hidden} {hidden_word} masquée{s} : {reasons}.",
-        "small": "{k} comptai{verb} moins de {n} {units}",
-        "dominated": "dans {k} {cell_word}, un seul contributeur pesait {share} % ou plus du total",
-        "secondary": "{k} {hidden_word} masquée{s} en complément, pour qu'aucune case masquée ne puisse être "
-                     "recalculée par différence entre niveaux ou zonages (secret secondaire)",
-        "closing": "Les cases masquées restent dans les tableaux avec une valeur vide et la raison du masquage.",
+        "some": "Sur {cells} {cell_word}, {hidden} {hidden_word} masquée{s}, pour l'une de ces raisons : {reasons}. "
+                "Le nombre de cases par raison n'est pas donné : il dirait lesquelles sont petites.",
+        "small": "moins de {n} {units}",
+        "dominated": "un seul contributeur pesant {share} % ou plus du total",
+        "secondary": "masquage en complément, pour qu'aucune case masquée ne puisse être recalculée par "
+                     "différence entre niveaux ou zonages (secret secondaire)",
+        "closing": "Les cases masquées restent dans les tableaux avec une valeur vide et la mention « secret », "
+                   "la même pour toutes, qui ne dit pas pourquoi une case est masquée.",
         "cell": ("case", "cases"),
         "joiner": " ; ",
         "was": ("a été", "ont été"),
@@ -50,12 +52,14 @@ _TEXT = {
         "dominance": "no contributor holding {share} % or more of a cell's total",
         "thresholds": "Thresholds applied (statistical secrecy): {rules}.",
         "none": "None of the {cells} {cell_word} had to be suppressed.",
-        "some": "Of {cells} {cell_word}, {hidden} {hidden_word} suppressed: {reasons}.",
-        "small": "{k} had fewer than {n} {units}",
-        "dominated": "in {k} {cell_word}, one contributor held {share} % or more of the total",
-        "secondary": "{k} {hidden_word} suppressed as well, so that no suppressed cell can be recomputed by "
-                     "differencing levels or zonings (secondary suppression)",
-        "closing": "Suppressed cells stay in the tables with an empty value and the reason.",
+        "some": "Of {cells} {cell_word}, {hidden} {hidden_word} suppressed, for one of these reasons: {reasons}. "
+                "How many cells each reason hid is not given: it would tell which cells are small.",
+        "small": "fewer than {n} {units}",
+        "dominated": "one contributor holding {share} % or more of the total",
+        "secondary": "suppressed as well, so that no suppressed cell can be recomputed by differencing levels "
+                     "or zonings (secondary suppression)",
+        "closing": "Suppressed cells stay in the tables with an empty value and the same code, “secret”, for "
+                   "all of them, which does not tell why a cell is suppressed.",
         "cell": ("cell", "cells"),
         "joiner": "; ",
         "was": ("was", "were"),
@@ -112,6 +116,8 @@ def _counts_sentence(report: AnonymisationReport, lang: str) -> str:
     cell_word = text["cell"][cells > 1]
     if hidden == 0:
         return text["none"].format(cells=_number(cells, lang), cell_word=cell_word)
+    # Which reasons occurred, never how many cells each: per-reason counts would tell an
+    # attacker which hidden cells are below the threshold, what the single code hides.
     reasons = [_reason_phrase(reason, k, report, lang) for reason, k in _ordered(report.by_reason())]
     return text["some"].format(cells=_number(cells, lang), cell_word=cell_word, hidden=_number(hidden, lang),
                                hidden_word=_hidden_word(hidden, lang), s="s" if hidden > 1 else "",
@@ -126,17 +132,15 @@ def _ordered(by_reason: dict[str, int]) -> list[tuple[str, int]]:
 def _reason_phrase(reason: str, k: int, report: AnonymisationReport, lang: str) -> str:
     text = _TEXT[lang]
     if reason == SECONDARY:
-        return text["secondary"].format(k=_number(k, lang), hidden_word=_hidden_word(k, lang), s="s" if k > 1 else "")
+        return text["secondary"]
     small = re.fullmatch(r"n<(\d+)", reason)
     if small:
         kind = next((r.kind for r in report.rules if r.count_reason == reason), "households")
-        return text["small"].format(k=_number(k, lang), n=small.group(1), units=_UNITS[lang][kind][1],
-                                    verb="ent" if k > 1 else "t")
+        return text["small"].format(n=small.group(1), units=_UNITS[lang][kind][1])
     dominance = re.fullmatch(r"dominance>=(\d+)%", reason)
     if dominance:
-        return text["dominated"].format(k=_number(k, lang), share=dominance.group(1),
-                                        cell_word=text["cell"][k > 1])
-    return f"{_number(k, lang)} : {reason}" if lang == "fr" else f"{k}: {reason}"
+        return text["dominated"].format(share=dominance.group(1))
+    return reason
 
 
 def _hidden_word(k: int, lang: str) -> str:

@@ -7,14 +7,24 @@ its published IRIS, or an IRIS minus the 200 m grid cells that cover it.
 
 What "recomputed" means here
 ----------------------------
-The attacker knows every published value and every additivity relation, and that counts
-are nonnegative integers. For each unknown cell, the smallest and largest values
-consistent with all that (:mod:`pipelines.privacy.bounds`) form its interval
-``[lower, upper]``. A pattern is **safe** when
+The attacker knows every published value and every additivity relation, that counts
+are nonnegative integers, and that every hidden cell listed in a table exists, so holds
+**at least 1 unit** (zones without any unit are absent, or shown empty without a reason,
+and can be told apart). Never-published pieces (an IRIS crossed with a grid cell) may
+not exist: they are only known to be >= 0. The attacker does *not* know why a cell is
+hidden: one uniform reason code is published, so a primary cell's upper bound
+(``threshold - 1``) is not given away. These per-cell lower bounds are
+:func:`pipelines.privacy.bounds.existence_lower` (1 for a cell with a count >= 1, 0 for
+internal pieces and non-count measures), and can be set per cell (column ``lower``).
+
+For each unknown cell, the smallest and largest values consistent with all that
+(:mod:`pipelines.privacy.bounds`) form its interval ``[lower, upper]``. A pattern is
+**safe** when
 
 1. every hidden published cell has ``upper - lower >= threshold``: it cannot be solved,
-   nor confined to less than one threshold. Since ``lower >= 0``, this also gives
-   ``upper >= threshold``: nobody can prove that a hidden group is below the threshold;
+   nor confined to less than one threshold. Since ``lower >= 1`` for a hidden cell that
+   exists, this also gives ``upper > threshold``: nobody can prove that a hidden group
+   is below the threshold;
 2. every piece that is never published (the intersection of an IRIS and a grid cell,
    say) holding between 1 and ``threshold - 1`` units has ``upper - lower >= threshold``
    too. Pieces with 0 units (nobody to expose) or at least ``threshold`` units (a group
@@ -25,6 +35,17 @@ Because every piece is nonnegative, 1 and 2 together mean that no group of 1 to
 smaller than the threshold: any such union contains a small piece or hidden cell whose
 upper bound already reaches the threshold.
 
+Zones without any unit (a count of 0) are not hidden: the attacker tells them apart
+anyway. They are modelled as known to be 0, never chosen as complements, and published
+as rows with an empty value and no reason (:func:`hierarchy_table`), which is how the
+audit recognises them.
+
+Example (business rule, at least 3 units): a commune of 22 stations and the territory
+total of 25 are published, and three hidden IRIS of 1 station each lie in the two other
+(hidden) communes. With ``>= 0`` each IRIS seemed to lie in ``[0, 3]``; knowing each
+holds at least 1, the attacker pins all three to 1. Here the first commune's IRIS are
+published, so hiding that commune does not help; hiding the territory total does.
+
 How complementary cells are chosen (deterministic)
 --------------------------------------------------
 Cells are examined in the order of their ids. While some cell is unsafe, take the first
@@ -33,8 +54,12 @@ directly or through never-published pieces (widening the search through hidden c
 only when there is none). Hide the candidate of smallest value (ties: smallest id)
 whose hiding makes that cell safe; if none does alone, the pair of candidates of smallest
 total value that does (among the 12 smallest); failing that, the candidate that widens
-its interval most (ties as before). Repeat. Hiding more never narrows any interval, so a
-cell found safe stays safe and the loop ends.
+its interval most (ties as before), and search again from the cells now hidden, which
+climbs the hierarchy (commune total, then territory total) as far as needed. Hiding
+more never narrows any interval (a newly hidden cell's lower bound never exceeds its
+value, so every solution admitted before stays admitted), so a cell found safe stays
+safe and the loop ends: once the territory total is hidden, nothing above bounds a
+hidden cell.
 """
 
 from __future__ import annotations
@@ -46,7 +71,14 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from pipelines.privacy.bounds import AttackerModel, InconsistentRelations, Relation, incidence_matrix, spread
+from pipelines.privacy.bounds import (
+    AttackerModel,
+    InconsistentRelations,
+    Relation,
+    existence_lower,
+    incidence_matrix,
+    spread,
+)
 from pipelines.privacy.rules import (  # noqa: F401  (re-exported: the module of the issue)
     SECONDARY,
     SuppressionRule,
@@ -70,8 +102,11 @@ def secondary_suppression(cells: pd.DataFrame, relations: Sequence[Relation], *,
         Indexed by unique cell ids (the tie-breaking order), one row per cell of one
         population across zonings and levels. Columns: ``value`` (true count, >= 0),
         ``reason`` (primary reason code, NA when publishable), optional ``internal``
-        (True for pieces that are never published) and ``protection`` (the interval width
-        this hidden cell needs, when it differs from `threshold`).
+        (True for pieces that are never published), ``protection`` (the interval width
+        this hidden cell needs, when it differs from `threshold`) and ``lower`` (what the
+        attacker knows the cell is at least; NA or absent:
+        :func:`~pipelines.privacy.bounds.existence_lower`, i.e. 1 for a published-zoning
+        count of at least 1 unit, 0 for internal pieces and non-count values).
     relations : sequence of Relation
         Additivity relations ``total = sum(parts)`` between the cells.
     threshold : float
@@ -118,6 +153,16 @@ class _Protector:
         small = (self.values > 0) & (self.values < threshold)
         self.watched = self.hidden | (self.internal & small)
         self.integral = integral
+        # Published zones without any unit: known to be 0 (shown empty without a reason),
+        # so hiding them would protect nothing.
+        self.empty = (~self.internal & ~self.hidden & (self.values == 0) if integral
+                      else np.zeros(len(cells), dtype=bool))
+        self.lower = existence_lower(self.values, integral=integral, internal=self.internal)
+        if "lower" in cells:
+            given = cells["lower"].to_numpy(dtype="float64", na_value=np.nan)
+            self.lower = np.where(np.isnan(given), self.lower, given)
+        if (self.lower > self.values + 1e-9).any():
+            raise ValueError("a cell's lower bound exceeds its value: the attacker model would exclude the truth")
         self.matrix = incidence_matrix(cells.index, relations)
         self.by_column = self.matrix.tocsc()
         self.relations = relations
@@ -135,10 +180,10 @@ class _Protector:
         """The attacker's model for a pattern: whole, or the relations connected to a cell."""
         unknown = hidden | self.internal
         if around is None:
-            model = AttackerModel(self.matrix, self.values, unknown, integral=self.integral)
+            model = AttackerModel(self.matrix, self.values, unknown, integral=self.integral, lower=self.lower)
         else:
             model = AttackerModel.around(self.matrix, self.values, unknown, around, integral=self.integral,
-                                         by_column=self.by_column)
+                                         by_column=self.by_column, lower=self.lower)
         if model.bad_rows:
             raise InconsistentRelations([])
         return model
@@ -168,8 +213,8 @@ class _Protector:
     def prove_in_bulk(self, model: AttackerModel) -> None:
         """Prove many cells safe with a few programs that move them all at once.
 
-        Pushing every unproven cell up to (true value + need), and down to 0, with weights
-        rising and falling along the cells (reaching other vertices), shows for most of
+        Pushing every unproven cell up to (true value + need), and down to its lower bound,
+        with weights rising and falling along the cells (reaching other vertices), shows for most of
         them a solution one threshold away from the true value; only the others need their
         own pair of programs.
         """
@@ -248,6 +293,8 @@ class _Protector:
                         if m in seen_cells:
                             continue
                         seen_cells.add(m)
+                        if self.empty[m]:
+                            continue
                         if not unknown[m]:
                             found.add(m)
                         elif self.internal[m]:
@@ -417,7 +464,9 @@ def protect_hierarchy(atoms: pd.DataFrame, *, levels: Sequence[str], count_colum
         The protected count.
     threshold : int
         Smallest publishable count (``n<threshold`` cells are suppressed) and the
-        interval width every hidden cell needs.
+        interval width every hidden cell needs. A zone with a count of 0 is not
+        suppressed but shown empty without a reason: a zone without any unit, which an
+        attacker tells apart from a hidden one anyway.
     sum_columns : sequence of str
         Other additive columns, hidden with the count.
     extra_reasons : mapping or Series, optional
@@ -440,7 +489,9 @@ def protect_hierarchy(atoms: pd.DataFrame, *, levels: Sequence[str], count_colum
         keyed = pd.Series(extra_reasons, dtype="str")
         keys = pd.MultiIndex.from_arrays([cells["zoning"], cells["zone_id"]])
         reasons[:] = keyed.reindex(keys).to_numpy()
-    reasons[cells[count_column] < threshold] = f"n<{threshold}"
+    counts = cells[count_column]
+    reasons[(counts < threshold) & (counts > 0)] = f"n<{threshold}"
+    reasons[(counts == 0).to_numpy()] = np.nan   # no unit: shown empty, without a reason
     reasons[cells["internal"].to_numpy()] = np.nan
     frame = pd.DataFrame({"value": cells[count_column], "reason": reasons, "internal": cells["internal"]})
     final = secondary_suppression(frame, built.relations, threshold=threshold)
@@ -449,9 +500,14 @@ def protect_hierarchy(atoms: pd.DataFrame, *, levels: Sequence[str], count_colum
 
 def hierarchy_table(cells: pd.DataFrame, reasons: pd.Series, columns: Sequence[str],
                     reason_column: str = "secret") -> pd.DataFrame:
-    """The published rows of `cells`, with values hidden where a reason is given."""
+    """The published rows of `cells`, with values hidden where a reason is given.
+
+    A zone whose count (the first of `columns`) is 0 holds no unit: its values are empty
+    too, without a reason, so that an empty zone is told apart from a hidden one (the
+    audit reads an empty value without a reason as 0).
+    """
     shown = cells[~cells["internal"].to_numpy(dtype=bool)]
-    hidden = reasons.reindex(shown.index).notna().to_numpy()
+    hidden = reasons.reindex(shown.index).notna().to_numpy() | (shown[columns[0]].to_numpy(dtype="float64") == 0)
     out = shown[["zoning", "zone_id", "parent_id"]].astype({"zone_id": "str"}).reset_index(drop=True)
     for column in columns:
         values = shown[column].to_numpy(dtype="float64")

@@ -208,3 +208,134 @@ def test_command_line_exit_codes_and_one_line_per_finding(published, capsys, mon
     monkeypatch.setattr(config, "OUTPUTS_DIR", published)
     assert main_audit([]) == 1
     assert main_audit([str(tmp_path / "missing")]) == 2
+
+
+# --- the attacker knows that listed hidden cells exist; demonstrator.json totals ----------
+
+
+def write_document(folder: Path, territory_values: dict, headlines: list | None = None) -> None:
+    (folder / "demonstrator.json").write_text(json.dumps({
+        "id": DEMO, "title": "Précarité énergétique", "territory_values": territory_values,
+        "headlines": headlines or []}), encoding="utf-8")
+
+
+STATIONS = {"count_columns": {"carsharing_stations": "business"}, "rule": {"business": 3}}
+
+
+def write_stations(folder: Path, iris: dict, communes: dict) -> None:
+    """Car-sharing stations per IRIS and commune; None = hidden (uniform reason "secret")."""
+    def frame(values: dict, zone: str) -> pd.DataFrame:
+        out = pd.DataFrame({zone: list(values), "carsharing_stations": [np.nan if v is None else v
+                                                                         for v in values.values()]})
+        out["secret_carsharing_stations"] = ["secret" if v is None else "" for v in values.values()]
+        return out
+    iris_frame = frame(iris, "code_iris")
+    iris_frame.insert(1, "code_commune", iris_frame["code_iris"].str[:5])
+    write_table(folder, "iris", iris_frame, formats=("csv",), **STATIONS)
+    write_table(folder, "commune", frame(communes, "code_commune"), formats=("csv",), **STATIONS)
+
+
+@pytest.fixture
+def stations_folder(tmp_path) -> Path:
+    folder = tmp_path / DEMO
+    folder.mkdir()
+    return folder
+
+
+# The confirmed disclosure: commune 00001 (IRIS ...01 = 10, ...02 = 12 stations) and the
+# territory total (25) published; IRIS 000020001 (1 station, all of commune 00002) and
+# 000030001, 000030002 (1 each, commune 00003 = 2) hidden.
+LEAK_IRIS = {"000010001": 10, "000010002": 12, "000020001": None, "000030001": None, "000030002": None}
+LEAK_COMMUNES = {"00001": 22, "00002": None, "00003": None}
+
+
+def test_leaking_example_published_unprotected_is_flagged(stations_folder):
+    write_stations(stations_folder, LEAK_IRIS, LEAK_COMMUNES)
+    assert audit_outputs(stations_folder) == []   # without the total, nothing bounds them
+    write_document(stations_folder, {"carsharing_stations": 25})
+    findings = audit_outputs(stations_folder)
+    # 25 - 22 = 3 stations for three hidden IRIS, each listed, so holding at least 1.
+    hidden_iris = ("000020001", "000030001", "000030002")
+    assert rules_of(findings) == ({(f"{DEMO}_iris", z, "differencing") for z in hidden_iris}
+                                  | {(f"{DEMO}_commune", z, "differencing") for z in ("00002", "00003")})
+    assert all("25" not in f.message and "22" not in f.message for f in findings)
+
+
+def test_leaking_example_protected_by_protect_hierarchy_passes(stations_folder):
+    from pipelines.privacy.suppression import protect_hierarchy
+
+    atoms = pd.DataFrame([{"iris": i, "commune": i[:5], "units": 1}
+                          for i, n in {"000010001": 10, "000010002": 12, "000020001": 1, "000030001": 1,
+                                       "000030002": 1}.items() for _ in range(n)])
+    table = protect_hierarchy(atoms, levels=["iris", "commune"], count_column="units", threshold=3)
+    values = {(z, i): (None if pd.isna(v) else int(v))
+              for z, i, v in zip(table["zoning"], table["zone_id"], table["units"])}
+    assert values[("total", "total")] is None   # the territory total is hidden
+    write_stations(stations_folder, {i: v for (z, i), v in values.items() if z == "iris"},
+                   {i: v for (z, i), v in values.items() if z == "commune"})
+    write_document(stations_folder, {"population": 1200.0})   # the hidden total is not published
+    assert audit_outputs(stations_folder) == []
+
+
+def test_territory_total_in_demonstrator_json_recomputes_a_hidden_commune(published):
+    # Commune 00002 (50 households, one IRIS) hidden with its IRIS: nothing bounds it from
+    # the tables alone; the territory total 105 published in demonstrator.json gives 105 - 55.
+    write_table(published, "iris", IRIS.assign(households=[30, np.nan, np.nan, np.nan],
+                                               secret_households=["", "secret", "secret", "secret"]))
+    write_table(published, "commune", COMMUNES.assign(households=[55, np.nan], secret_households=["", "secret"]))
+    assert audit_outputs(published) == []
+    write_document(published, {"households": 105.0, "share_fg": 0.13})
+    found = rules_of(audit_outputs(published))
+    assert {(f"{DEMO}_commune", "00002", "differencing"), (f"{DEMO}_iris", "000020001", "differencing")} <= found
+    assert (f"{DEMO}_iris", "000010002", "differencing") not in found   # still within [1, 24]
+
+
+def test_headline_equal_to_the_territory_total_is_audited_too(published):
+    write_table(published, "commune", COMMUNES.assign(households=[55, np.nan], secret_households=["", "secret"]))
+    write_table(published, "iris", IRIS.assign(households=[30, np.nan, np.nan, np.nan],
+                                               secret_households=["", "secret", "secret", "secret"]))
+    write_document(published, {}, [{"indicator": "households", "label": "Ménages", "value": 105.0}])
+    assert (f"{DEMO}_commune", "00002", "differencing") in rules_of(audit_outputs(published))
+
+
+def test_territory_total_below_the_threshold_is_a_finding(tmp_path):
+    # A tiny territory: one commune of two IRIS, all hidden; its total (7) is a headline.
+    folder = tmp_path / DEMO
+    folder.mkdir()
+    iris = pd.DataFrame({"code_iris": ["000010001", "000010002"], "code_commune": ["00001", "00001"],
+                         "households": [np.nan, np.nan], "secret_households": ["secret", "secret"]})
+    write_table(folder, "iris", iris, formats=("csv",))
+    write_table(folder, "commune", pd.DataFrame({"code_commune": ["00001"], "households": [np.nan],
+                                                 "secret_households": ["secret"]}), formats=("csv",))
+    write_document(folder, {}, [{"indicator": "households", "label": "Ménages", "value": 7}])
+    findings = [f for f in audit_outputs(folder) if f.rule == "threshold"]
+    assert [(f.table, f.zone) for f in findings] == [("demonstrator.json", "total")]
+    assert "7" not in findings[0].message and "headlines[0]" in findings[0].message
+
+
+def test_two_figures_of_the_same_total_that_disagree(published):
+    write_document(published, {"households": 105.0}, [{"indicator": "households", "value": 104.0}])
+    assert ("demonstrator.json", "total", "inconsistent_totals") in rules_of(audit_outputs(published))
+
+
+def test_a_total_that_leaves_less_than_one_unit_per_hidden_cell_is_inconsistent(published):
+    # Commune 00002 hidden (with its IRIS); a "territory" figure of 55, the sum over the
+    # published communes only, would make 00002 empty, yet it is listed as hidden, so it
+    # exists: the figure is not the territory total and cannot be audited as one.
+    write_table(published, "iris", IRIS.assign(households=[30, np.nan, np.nan, np.nan],
+                                               secret_households=["", "secret", "secret", "secret"]))
+    write_table(published, "commune", COMMUNES.assign(households=[55, np.nan], secret_households=["", "secret"]))
+    write_document(published, {"households": 55.0})
+    assert ("demonstrator.json", "total", "inconsistent_totals") in rules_of(audit_outputs(published))
+
+
+def test_an_empty_cell_without_a_reason_is_a_zone_known_to_be_empty(stations_folder):
+    # Commune 00001 = 5 stations: IRIS ...01 hidden (a reason), ...02 empty without one (no
+    # station, and the attacker can tell). So ...01 = 5 exactly. Were ...02 hidden too,
+    # ...01 would lie in [1, 4], 3 wide: safe.
+    write_stations(stations_folder, {"000010001": None, "000010002": None}, {"00001": 5})
+    assert audit_outputs(stations_folder) == []
+    frame = pd.read_csv(stations_folder / f"{DEMO}_iris.csv", dtype=str)
+    frame.loc[1, "secret_carsharing_stations"] = np.nan
+    write_table(stations_folder, "iris", frame, formats=("csv",), **STATIONS)
+    assert (f"{DEMO}_iris", "000010001", "differencing") in rules_of(audit_outputs(stations_folder))

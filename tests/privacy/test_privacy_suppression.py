@@ -69,7 +69,8 @@ COMMUNES = pd.DataFrame({"iris": ["A", "B", "D", "E", "F"], "commune": ["C1", "C
 
 def test_commune_total_with_one_suppressed_iris_hides_the_smallest_sibling():
     # C1 = A + B + D = 55 is published: A (5) alone hidden would be 55 - 30 - 20. Hiding
-    # D (20), the smallest sibling, leaves A and D anywhere in [0, 25]: 25 >= 11.
+    # D (20), the smallest sibling, leaves A and D anywhere in [1, 24] (each, listed,
+    # holds at least one household): 23 >= 11.
     table = protect_hierarchy(COMMUNES, levels=["iris", "commune"], count_column="households", threshold=11)
     assert hidden(table) == {("iris", "A"): "n<11", ("iris", "D"): "secondary"}
     assert table.loc[table["zone_id"] == "A", "households"].isna().all()
@@ -83,13 +84,108 @@ def test_without_the_complement_the_hidden_iris_is_recomputed_exactly():
     assert bounds.loc["A"].tolist() == [5.0, 5.0]
 
 
+def test_listed_hidden_cells_hold_at_least_one_unit():
+    # Two hidden IRIS of 1 unit under a published commune total of 2: with >= 0 each lies
+    # in [0, 2]; knowing that both exist (listed rows), each is exactly 1.
+    values = pd.Series({"a": 1.0, "b": 1.0, "C": 2.0})
+    relations = [Relation("C", ("a", "b"))]
+    assert attacker_bounds(values, ["a", "b"], relations).values.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert attacker_bounds(values, ["a", "b"], relations, lower=0).values.tolist() == [[0.0, 2.0], [0.0, 2.0]]
+    # A never-published piece (value unknown to the caller: NA) may not exist: >= 0.
+    pieces = pd.Series({"p": np.nan, "q": np.nan, "C": 2.0})
+    assert attacker_bounds(pieces, ["p", "q"], [Relation("C", ("p", "q"))]).loc["p"].tolist() == [0.0, 2.0]
+
+
+def stations(*zones: tuple[str, str, int]) -> pd.DataFrame:
+    """One row per station: (commune, IRIS, number of stations)."""
+    return pd.DataFrame([{"iris": iris, "commune": commune, "units": 1}
+                         for commune, iris, n in zones for _ in range(n)])
+
+
+# The disclosure a reviewer confirmed (business rule, at least 3 units): commune C1 (22
+# stations, in IRIS A1 = 10 and A2 = 12) and the territory total (25) published; IRIS B1
+# (1 station, the whole of commune C2) and D1, D2 (1 each, commune C3 = 2) hidden.
+LEAK = stations(("C1", "A1", 10), ("C1", "A2", 12), ("C2", "B1", 1), ("C3", "D1", 1), ("C3", "D2", 1))
+
+
+def test_leaking_example_is_solved_exactly_when_existence_is_known():
+    # C2 + C3 = 25 - 22 = 3 = B1 + D1 + D2, each >= 1: all three are 1. The old model
+    # (>= 0) left each in [0, 3], as wide as the threshold, and judged it safe.
+    values = pd.Series({"A1": 10.0, "A2": 12.0, "B1": 1.0, "D1": 1.0, "D2": 1.0, "C1": 22.0, "C2": 1.0,
+                        "C3": 2.0, "T": 25.0})
+    relations = [Relation("C1", ("A1", "A2")), Relation("C2", ("B1",)), Relation("C3", ("D1", "D2")),
+                 Relation("T", ("C1", "C2", "C3"))]
+    hidden_cells = ["B1", "D1", "D2", "C2", "C3"]
+    bounds = attacker_bounds(values, hidden_cells, relations)
+    assert (bounds["upper"] - bounds["lower"]).tolist() == [0.0] * 5
+    old = attacker_bounds(values, hidden_cells, relations, lower=0)
+    assert old.loc["B1"].tolist() == [0.0, 3.0]
+
+
+def test_leaking_example_hides_the_territory_total():
+    # Primary: B1, D1, D2, C2 (1) and C3 (2) have fewer than 3 stations. B1 is the first
+    # unsafe cell; its candidates, behind the hidden C2, are C1 (22) and the total (25).
+    # Hiding C1 does not help (C1 = A1 + A2, both published); hiding the total does: then
+    # C2 and C3 are only known to be >= 1 and >= 2, with no upper bound.
+    table = protect_hierarchy(LEAK, levels=["iris", "commune"], count_column="units", threshold=3)
+    assert hidden(table) == {("iris", "B1"): "n<3", ("iris", "D1"): "n<3", ("iris", "D2"): "n<3",
+                             ("commune", "C2"): "n<3", ("commune", "C3"): "n<3",
+                             ("total", "total"): "secondary"}
+    assert table.loc[table["zoning"] == "commune", "units"].tolist()[0] == 22
+
+
+def test_leaking_example_with_hidden_iris_in_the_big_commune_hides_that_commune():
+    # As in the sample: C1's 22 stations lie in 11 IRIS of 2 stations, all hidden (n<3).
+    # Then hiding C1 (22, the smallest candidate behind C2) is enough: C1 >= 11 (eleven
+    # hidden IRIS of at least 1), so C2 + C3 = 25 - C1 lies in [3, 14], B1 in [1, 12], D1
+    # and D2 in [1, 12]; each IRIS of C1 lies in [1, 12]. The total stays published.
+    big = stations(*[("C1", f"A{i:02d}", 2) for i in range(11)], ("C2", "B1", 1), ("C3", "D1", 1), ("C3", "D2", 1))
+    table = protect_hierarchy(big, levels=["iris", "commune"], count_column="units", threshold=3)
+    expected = {("iris", f"A{i:02d}"): "n<3" for i in range(11)}
+    expected |= {("iris", "B1"): "n<3", ("iris", "D1"): "n<3", ("iris", "D2"): "n<3", ("commune", "C2"): "n<3",
+                 ("commune", "C3"): "n<3", ("commune", "C1"): "secondary"}
+    assert hidden(table) == expected
+    assert table.loc[table["zoning"] == "total", "units"].tolist() == [25]
+
+
+def test_two_hidden_iris_of_one_unit_under_a_published_commune_total_of_two():
+    # a = b = 1 hidden, their commune C = 2 published (T = C + D, D = 40, T = 42): both
+    # pinned. C is the only candidate, and hiding it alone is not enough (C = T - D = 2):
+    # it is hidden anyway (it widens most), then the search climbs behind it: D (40) is
+    # the smallest candidate there, and hiding it leaves C in [2, 41], a in [1, 40].
+    cells = _cells({"a": 1, "b": 1, "C": 2, "D": 40, "T": 42}, {"a": "n<3", "b": "n<3"})
+    relations = [Relation("C", ("a", "b")), Relation("T", ("C", "D"))]
+    reasons = secondary_suppression(cells, relations, threshold=3)
+    assert reasons[["a", "b", "C", "D"]].tolist() == ["n<3", "n<3", "secondary", "secondary"]
+    assert pd.isna(reasons["T"])
+
+
+def test_two_hidden_iris_adding_up_to_exactly_the_threshold_climb_the_hierarchy():
+    # Commune C1 = 11 households published (at the threshold), made of hidden IRIS a (5)
+    # and b (6). Old model: each in [0, 11], safe. Knowing each holds at least 1: [1, 10],
+    # 9 < 11. C1 is the only candidate and not enough (C1 = T - C2); behind it, C2 (70)
+    # is pinned by its published IRIS, so the total goes: C1 and T are secondary.
+    atoms = pd.DataFrame({"iris": ["a"] * 5 + ["b"] * 6 + ["c"] * 30 + ["d"] * 40,
+                          "commune": ["C1"] * 11 + ["C2"] * 70, "households": 1})
+    table = protect_hierarchy(atoms, levels=["iris", "commune"], count_column="households", threshold=11)
+    assert hidden(table) == {("iris", "a"): "n<11", ("iris", "b"): "n<11", ("commune", "C1"): "secondary",
+                             ("total", "total"): "secondary"}
+
+
+def test_a_lower_bound_above_the_true_value_is_refused():
+    cells = _cells({"A": 5, "B": 30, "C": 35}, {"A": "n<11"}).assign(lower=[6.0, np.nan, np.nan])
+    with pytest.raises(ValueError, match="lower bound"):
+        secondary_suppression(cells, [Relation("C", ("A", "B"))], threshold=11)
+
+
 def _cells(values: dict, hidden_reasons: dict) -> pd.DataFrame:
     return pd.DataFrame({"value": pd.Series(values, dtype="float64"),
                          "reason": pd.Series({k: hidden_reasons.get(k, np.nan) for k in values}, dtype="str")})
 
 
 def test_no_complement_when_two_hidden_cells_are_already_safe():
-    # A (5) and B (8) hidden under C = 43: each lies anywhere in [0, 13], 13 >= 11.
+    # A (5) and B (8) hidden under C = 43: A + B = 13 and each holds at least 1, so each
+    # lies anywhere in [1, 12]: 11 >= 11.
     cells = _cells({"A": 5, "B": 8, "D": 30, "C": 43}, {"A": "n<11", "B": "n<11"})
     reasons = secondary_suppression(cells, [Relation("C", ("A", "B", "D"))], threshold=11)
     assert reasons[["A", "B"]].tolist() == ["n<11", "n<11"]
@@ -97,7 +193,7 @@ def test_no_complement_when_two_hidden_cells_are_already_safe():
 
 
 def test_two_hidden_cells_too_close_to_their_total_need_a_third():
-    # A (3) + B (4) = C - D = 7 < 11: both are confined to [0, 7]; D must go too.
+    # A (3) + B (4) = C - D = 7 < 11: both are confined to [1, 6]; D must go too.
     cells = _cells({"A": 3, "B": 4, "D": 30, "C": 37}, {"A": "n<11", "B": "n<11"})
     reasons = secondary_suppression(cells, [Relation("C", ("A", "B", "D"))], threshold=11)
     assert reasons["D"] == "secondary" and pd.isna(reasons["C"])
@@ -133,7 +229,8 @@ def test_grid_iris_difference_isolating_five_households_is_detected():
 def test_grid_iris_overlap_hides_the_two_grid_cells_around_the_sliver():
     # Hand-worked: the sliver A∩g2 is pinned by two chains (A - g1, and g2 - (B - g3)).
     # No single cell breaks both; the cheapest pair that does is g2 (45) + g1 (95):
-    # then A∩g2 lies in [0, 100] and the hidden g1, g2 in [0, 100] and [40, 140].
+    # then A∩g2 (a piece, which may not exist: >= 0) lies in [0, 99] (g1, listed, holds at
+    # least 1) and the hidden g1, g2 in [1, 100] and [40, 139].
     table = protect_hierarchy(OVERLAP, levels=["iris", "commune"], overlap="grid",
                               count_column="households", threshold=11)
     assert hidden(table) == {("grid", "g1"): "secondary", ("grid", "g2"): "secondary"}
