@@ -24,6 +24,8 @@ pre-July-2021 dataset name:
 
 Decisions:
 
+- A diagnosis replaced by a later one (``numero_dpe_remplace`` of another row) is
+  dropped, so that a re-diagnosed dwelling counts once (``attrs["replaced_rows"]``).
 - Rows without coordinates (not geocoded by the BAN) are kept with NaN ``x``/``y`` and
   counted in ``attrs["rows_without_coordinates"]``: they still count per commune code.
 - ``etiquette_dpe`` must be A to G; ``N``/``NC`` (old DPE without a label) and empty
@@ -67,6 +69,7 @@ _ALIASES = {
     "date_etablissement": ("date_etablissement_dpe",),
     "code_commune": ("code_insee_ban", "code_insee_commune_actualise", "code_insee_commune"),
     "identifiant_ban": ("identifiant_ban",),
+    "numero_dpe_remplace": ("numero_dpe_remplace", "n_dpe_remplace"),
     "ban_x": ("coordonnee_cartographique_x_ban",), "ban_y": ("coordonnee_cartographique_y_ban",),
     "longitude": ("longitude",), "latitude": ("latitude",),
     "old_x": ("coordonnee_x",), "old_y": ("coordonnee_y",),
@@ -129,7 +132,21 @@ def read_dpe(path, *, working_crs="EPSG:2154", encoding: str = "utf-8", sep: str
     x, y = project_points(table, x, y, source_crs=coordinates_crs or crs,
                           working_crs=working_crs, x_column=names[x_key], path=path)
     layout = "pre2021" if header_key(names["etiquette_dpe"]) != "etiquette_dpe" else "2021"
-    return points_frame(columns, x, y, working_crs, layout=layout, rows_without_label=no_label)
+    frame = points_frame(columns, x, y, working_crs, layout=layout, rows_without_label=no_label)
+    return drop_replaced(frame, _text(table, names, "numero_dpe_remplace"))
+
+
+def drop_replaced(frame: pd.DataFrame, replaced: pd.Series) -> pd.DataFrame:
+    """Drop the diagnoses that a later one replaces (ADEME's ``numero_dpe_remplace``).
+
+    A dwelling re-diagnosed after a correction appears twice in the dataset; counting both
+    would count it twice. The number of rows dropped is kept in ``attrs``.
+    """
+    superseded = set(replaced.dropna()) - {""}
+    gone = frame["numero_dpe"].isin(superseded).to_numpy()
+    out = frame[~gone].reset_index(drop=True)
+    out.attrs = dict(frame.attrs) | {"replaced_rows": int(gone.sum())}
+    return out
 
 
 def _coordinate_columns(path, header: list[str], names: dict[str, str]):

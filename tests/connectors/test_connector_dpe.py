@@ -121,3 +121,13 @@ def test_real_lyon_new_dwellings_extract(realdata):
     assert not frame["avant_1975"].any() and frame.attrs["rows_without_coordinates"] == 0
     # Rhône in Lambert-93.
     assert frame["x"].between(780_000, 880_000).all() and frame["y"].between(6_480_000, 6_560_000).all()
+
+
+def test_a_replaced_diagnosis_is_counted_once(tmp_path, write):
+    text = API.replace("coordonnee_cartographique_y_ban\n", "coordonnee_cartographique_y_ban,numero_dpe_remplace\n", 1)
+    lines = text.splitlines()
+    # the third diagnosis replaces the first one (same dwelling, corrected)
+    lines = [lines[0], lines[1] + ",", lines[2] + ",", lines[3] + ",2101E0000001A"]
+    frame = get_connector("dpe")(write(tmp_path / "dpe.csv", "\n".join(lines) + "\n"))
+    assert frame["numero_dpe"].tolist() == ["2101E0000002B", "2101E0000003C"]
+    assert frame.attrs["replaced_rows"] == 1
