@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shutil
 import sys
+from pathlib import Path
 
 from pipelines import config
 from pipelines.errors import DatacitesError
@@ -15,16 +17,32 @@ def cmd_sample(args) -> int:
     from pipelines.sample.cli import main as sample_main
 
     argv = ["--scale", str(args.scale), "--seed", str(args.seed)] + (["--out", str(args.out)] if args.out else [])
-    return sample_main(argv)
+    rc = sample_main(argv)
+    if rc == 0 and (args.out is None or Path(args.out).resolve() == config.SAMPLE_DIR.resolve()):
+        (config.SAMPLE_DIR / ".generator").write_text(generator_fingerprint())  # `run` will not redo it
+    return rc
+
+
+def generator_fingerprint() -> str:
+    """A hash of the sample generator's code: a sample made by other code is stale."""
+    package = config.PACKAGE_DIR / "sample"
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def ensure_sample(scale: float = 1) -> None:
-    """Generate the sample territory when its files are missing."""
-    if not (config.SAMPLE_DIR / "territory.yaml").exists():
+    """Generate the sample territory when its files are missing or were made by older code."""
+    stamp = config.SAMPLE_DIR / ".generator"
+    fingerprint = generator_fingerprint()
+    current = (config.SAMPLE_DIR / "territory.yaml").exists() and stamp.exists() and stamp.read_text() == fingerprint
+    if not current:
         from pipelines.sample import generate_sample
 
         print(f"generating the sample territory in {config.SAMPLE_DIR} ...", flush=True)
         generate_sample(config.SAMPLE_DIR, scale=scale)
+        stamp.write_text(fingerprint)
 
 
 def cmd_run(args) -> int:

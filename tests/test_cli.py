@@ -64,3 +64,20 @@ def test_audit_of_missing_folder_fails(project):
     root, env = project
     done = cli(["audit", str(root / "nowhere")], env, root)
     assert done.returncode != 0
+
+
+def test_run_regenerates_a_sample_made_by_other_code_only(project):
+    root, env = project
+    first = cli(["sample", "--scale", "0.5"], env, root)
+    assert first.returncode == 0, first.stderr
+    stamp = root / "sources" / "sample" / ".generator"
+    from pipelines.cli import ensure_sample, generator_fingerprint  # noqa: F401 - the same fingerprint
+    assert stamp.read_text() == generator_fingerprint()
+    before = (root / "sources" / "sample" / "dpe_logements_existants.csv").stat().st_mtime_ns
+    script = "from pipelines.cli import ensure_sample; ensure_sample()"
+    subprocess.run([str(BIN / "python"), "-c", script], env=env, cwd=root, check=True, timeout=120)
+    assert (root / "sources" / "sample" / "dpe_logements_existants.csv").stat().st_mtime_ns == before  # kept: scale 0.5
+    stamp.write_text("made-by-older-code")
+    done = subprocess.run([str(BIN / "python"), "-c", script], env=env, cwd=root, capture_output=True, text=True, timeout=120)
+    assert "generating the sample territory" in done.stdout
+    assert stamp.read_text() == generator_fingerprint()
