@@ -71,7 +71,8 @@ def test_run_regenerates_a_sample_made_by_other_code_only(project):
     first = cli(["sample", "--scale", "0.5"], env, root)
     assert first.returncode == 0, first.stderr
     stamp = root / "sources" / "sample" / ".generator"
-    from pipelines.cli import ensure_sample, generator_fingerprint  # noqa: F401 - the same fingerprint
+    from pipelines.cli import generator_fingerprint
+
     assert stamp.read_text() == generator_fingerprint()
     before = (root / "sources" / "sample" / "dpe_logements_existants.csv").stat().st_mtime_ns
     script = "from pipelines.cli import ensure_sample; ensure_sample()"

@@ -9,7 +9,7 @@ from pipelines.assets.demonstrators import StepContext, load_module, step_assets
 from pipelines.assets.protected import protected_asset
 from pipelines.assets.release import audit_check, published_asset, release_asset, site_asset, table_checks
 from pipelines.assets.sensitivity import check_graph, highest
-from pipelines.assets.sources import output_key, protected_key, raw_key, raw_spec, staged_asset, staged_key
+from pipelines.assets.sources import protected_key, raw_key, raw_spec, staged_asset, staged_key
 from pipelines.assets.store import ParquetStore
 from pipelines.catalogue import load_demonstrators, load_sources, load_territory
 
@@ -61,5 +61,3 @@ def build_definitions(territory_id: str | None = None) -> dg.Definitions:
                                   description="Every source, demonstrator and the site, for one territory.")],
     )
 
-
-__all__ = ["build_assets", "build_definitions", "output_key"]

@@ -1,13 +1,12 @@
 """Per-demonstrator release (staged, audited) and publication, and the site."""
 
+import shutil
 
 import dagster as dg
 
 from pipelines import config
 from pipelines.assets.bundle import write_bundle
 from pipelines.assets.demonstrators import StepContext, step_key
-import shutil
-
 from pipelines.assets.publishing import fresh_dir, staging_dir
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import protected_key

@@ -33,11 +33,6 @@ def protected_key(card: SourceCard) -> dg.AssetKey:
     return dg.AssetKey(f"{prefix}_{card.id}")
 
 
-def output_key(card: SourceCard) -> dg.AssetKey:
-    """The asset other assets read for this source."""
-    return protected_key(card) if card.sensitivity == "personal" else staged_key(card)
-
-
 def read_source(card: SourceCard, territory: Territory) -> pd.DataFrame:
     """Read a source's file with its connector, check it against its card and the territory."""
     path = source_path(card, territory)
