@@ -9,8 +9,14 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from pipelines.indicators.text import crossing_sentence, headline
-from pipelines.spatial import assign_points_to_zones, interpolate_area_weighted
+from pipelines.api import (
+    StepContext,
+    assign_points_to_zones,
+    crossing_sentence,
+    headline,
+    interpolate_area_weighted,
+    protected_cells,
+)
 
 COUNTS = ["households", "low_income_households", "dpe_count", "fg_count", "pre1975_count",
           "predicted_mwh_sum", "predicted_count", "low_income_fg_households"]
@@ -21,7 +27,7 @@ METERS = {"metered_households": "units", "metered_kwh": "conso_kwh"}
 IRIS_COLUMNS = ["code_iris", "nom_iris", "code_commune", "nom_commune"]
 
 
-def households_by_iris(grid: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.DataFrame:
+def households_by_iris(grid: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
     """Households and low-income households per IRIS, from 200 m cells split by area."""
     cells = grid[["idcar_200m", "men", "men_pauv", "geometry"]].to_crs(ctx.territory.working_crs)
     result = interpolate_area_weighted(cells, iris[["code_iris", "geometry"]], columns=["men", "men_pauv"],
@@ -31,7 +37,7 @@ def households_by_iris(grid: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx) -
         {"households": 0.0, "low_income_households": 0.0})
 
 
-def dwellings_by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.DataFrame:
+def dwellings_by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
     """Diagnosed dwellings per IRIS: count, F/G, pre-1975, predicted consumption."""
     dwellings = dpe["type_batiment"].isin(ctx.params["dwelling_types"]) if "type_batiment" in dpe else True
     located = dpe[dpe["x"].notna() & dpe["y"].notna() & dwellings]
@@ -49,21 +55,6 @@ def dwellings_by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.D
     result = iris[["code_iris"]].merge(grouped.reset_index(), on="code_iris", how="left").fillna(0)
     result.attrs["outside_points"] = int(assignment.outside)
     return result
-
-
-def protected_by_zone(aggregates: pd.DataFrame, zoning: str, id_column: str, columns: dict[str, str]) -> pd.DataFrame:
-    """One zoning of protected aggregates, renamed; suppressed cells stay missing.
-
-    The first published column is the protected count: its `secret_` column carries the
-    reason a cell is hidden (empty when published).
-    """
-    rows = aggregates[aggregates["zoning"] == zoning]
-    reason = rows["secret"].fillna("").astype(str)
-    out = pd.DataFrame({id_column: rows["zone_id"].astype(str).to_numpy()})
-    for published, source in columns.items():
-        out[published] = pd.to_numeric(rows[source]).astype("float64").where(reason.eq("")).to_numpy()
-    out[f"secret_{next(iter(columns))}"] = reason.to_numpy()
-    return out
 
 
 def derive(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,14 +77,14 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _iris_counts(households, dwellings, operator, iris, *, ctx) -> gpd.GeoDataFrame:
+def _iris_counts(households, dwellings, operator, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """IRIS counts from public data, plus the estimate that needs the operator's data."""
     table = iris[IRIS_COLUMNS + ["geometry"]].merge(households, on="code_iris").merge(dwellings, on="code_iris")
     share_fg = (table["fg_count"] / table["dpe_count"]).where(table["dpe_count"] > 0, 0.0)
     # Assumption (stated in the registry): within an IRIS, low-income households live in
     # F/G dwellings in the same proportion as all diagnosed dwellings.
     table["low_income_fg_households"] = table["low_income_households"] * share_fg
-    table = table.merge(protected_by_zone(operator, "iris", "code_iris", OPERATOR), on="code_iris", how="left")
+    table = table.merge(protected_cells(operator, "iris", "code_iris", OPERATOR), on="code_iris", how="left")
     real = table["operator_consumption_mwh"] / table["operator_dwellings"].where(table["operator_dwellings"] > 0)
     predicted = table["predicted_mwh_sum"] / table["predicted_count"].where(table["predicted_count"] > 0)
     restricted = (real / predicted) < ctx.params["restriction_ratio"]  # NA (secret) compares False
@@ -101,14 +92,14 @@ def _iris_counts(households, dwellings, operator, iris, *, ctx) -> gpd.GeoDataFr
     return table
 
 
-def indicators_by_iris(households, dwellings, operator, meters, iris, *, ctx) -> gpd.GeoDataFrame:
+def indicators_by_iris(households, dwellings, operator, meters, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-IRIS table."""
     table = _iris_counts(households, dwellings, operator, iris, ctx=ctx)
-    table = table.merge(protected_by_zone(meters, "iris", "code_iris", METERS), on="code_iris", how="left")
+    table = table.merge(protected_cells(meters, "iris", "code_iris", METERS), on="code_iris", how="left")
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)
 
 
-def indicators_by_commune(households, dwellings, operator, meters, communes, iris, *, ctx) -> gpd.GeoDataFrame:
+def indicators_by_commune(households, dwellings, operator, meters, communes, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-commune table: IRIS counts summed, then shares derived.
 
     Protected figures come from the anonymiser's own commune cells, whose secondary
@@ -118,7 +109,7 @@ def indicators_by_commune(households, dwellings, operator, meters, communes, iri
     counts = _iris_counts(households, dwellings, operator, iris, ctx=ctx).groupby("code_commune")[sums].sum()
     table = communes[["code_commune", "nom_commune", "geometry"]].merge(counts.reset_index(), on="code_commune")
     for aggregates, columns in ((operator, OPERATOR), (meters, METERS)):
-        table = table.merge(protected_by_zone(aggregates, "commune", "code_commune", columns), on="code_commune", how="left")
+        table = table.merge(protected_cells(aggregates, "commune", "code_commune", columns), on="code_commune", how="left")
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=communes.crs)
 
 
@@ -138,9 +129,9 @@ def territory_totals(iris_table: pd.DataFrame, commune_table: pd.DataFrame | Non
     return derive(totals).iloc[0]
 
 
-def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
+def summarise(iris: pd.DataFrame, commune: pd.DataFrame, *, ctx: StepContext) -> dict:
     """Headline figures and what crossing the shared data adds, for the report."""
-    totals = territory_totals(tables["iris"], tables.get("commune"))
+    totals = territory_totals(iris, commune)
     registry = ctx.registry
     headlines = [headline(registry[i], float(totals[i])) for i in ctx.demonstrator.headlines]
     crossing = [
@@ -157,8 +148,7 @@ def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
     ]
     # A protected count summed over published cells only is not the territory's value, and
     # published beside the cells it would be taken for one: leave it out unless complete.
-    commune = tables.get("commune")
-    partial = {c for c in ctx.demonstrator.protected if commune is None or commune[c].isna().any()}
+    partial = {c for c in ctx.demonstrator.protected if commune[c].isna().any()}
     values = {i: float(totals[i]) for i in ctx.demonstrator.indicators
               if i in totals and pd.notna(totals[i]) and i not in partial}
     return {"headlines": headlines, "crossing": crossing, "territory_values": values}

@@ -1,6 +1,6 @@
 """Housing — affordability and pressure: pure functions behind the demonstrator's assets.
 
-- **Prices** (DVF): one row per mutation (:func:`pipelines.connectors.dvf.mutations`, so
+- **Prices** (DVF): one row per mutation (:func:`pipelines.api.dvf_mutations`, so
   a sale spread over several lots or parcels counts once), kept when it is a "Vente" of
   exactly one dwelling (a flat or a house; outbuildings allowed, no business premises)
   over the last ``years`` years of the file. Medians are computed per zone from the sales
@@ -14,9 +14,8 @@
 - **Vacancy** (LOVAC): per commune only, as the file is published; counts the producer
   masked stay empty.
 
-Territory-wide medians cannot be derived from the published tables either: the commune
-table carries them in ``_territory_*`` columns that are not in its allow-list, so the
-summary reads them and the publisher drops them.
+Territory-wide medians cannot be derived from the published tables either: the
+``territory`` step computes them from the sales, and the summary reads that step.
 """
 
 from __future__ import annotations
@@ -25,26 +24,29 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines.connectors.dvf import mutations
-from pipelines.indicators.text import headline
-from pipelines.report.formatting import format_fr
-from pipelines.spatial import assign_points_to_zones, interpolate_area_weighted
+from pipelines.api import (
+    StepContext,
+    assign_points_to_zones,
+    dvf_mutations,
+    format_fr,
+    headline,
+    interpolate_area_weighted,
+)
 
 IRIS_COLUMNS = ["code_iris", "nom_iris", "code_commune", "nom_commune"]
 DWELLING_COLUMNS = ["log_av45", "log_45_70", "log_70_90", "log_ap90", "log_inc"]
 KINDS = {"flats": "appartement", "houses": "maison", "dwellings": "logement"}
 STOCK = ["dwellings", "social_dwellings"]
 LOVAC = {"pp_total": "private_dwellings", "pp_vacant": "vacant_dwellings", "pp_vacant_plus_2ans": "long_term_vacant"}
-TERRITORY = "_territory_"
 STATUT = "statut"
 
 
 # --- sales ------------------------------------------------------------------------------
 
 
-def dwelling_sales(dvf: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.DataFrame:
+def dwelling_sales(dvf: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
     """Sales of one dwelling, one row per mutation, with price per m², IRIS and commune."""
-    sales = select_sales(mutations(dvf), natures=ctx.params["natures"], years=ctx.params["years"])
+    sales = select_sales(dvf_mutations(dvf), natures=ctx.params["natures"], years=ctx.params["years"])
     sales = sales[sales["x"].notna() & sales["y"].notna()].reset_index(drop=True)
     sales.attrs["crs"] = dvf.attrs.get("crs", ctx.territory.working_crs)
     assignment = assign_points_to_zones(sales, iris, zone_id="code_iris", crs=ctx.territory.working_crs)
@@ -124,7 +126,7 @@ def territory_medians(sales: pd.DataFrame, min_sales: int) -> dict[str, float]:
 # --- stock ------------------------------------------------------------------------------
 
 
-def stock_by_iris(grid: gpd.GeoDataFrame, rpls: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.DataFrame:
+def stock_by_iris(grid: gpd.GeoDataFrame, rpls: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
     """Main residences (grid, by area) and social dwellings (RPLS, by location) per IRIS."""
     crs = ctx.territory.working_crs
     cells = gpd.GeoDataFrame({"dwellings": grid[DWELLING_COLUMNS].fillna(0.0).sum(axis=1).to_numpy()},
@@ -180,7 +182,7 @@ def _assemble(zones: gpd.GeoDataFrame, zone_column: str, counts: pd.DataFrame, s
     return table
 
 
-def indicators_by_iris(sales, stock, incomes, iris, *, ctx) -> gpd.GeoDataFrame:
+def indicators_by_iris(sales, stock, incomes, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-IRIS table (vacancy is known per commune only: empty here)."""
     table = _assemble(iris[IRIS_COLUMNS + ["geometry"]], "code_iris", stock, sales, incomes, ctx)
     for column in LOVAC.values():
@@ -202,32 +204,35 @@ def lovac_by_commune(vacancy: pd.DataFrame, communes: pd.Series) -> pd.DataFrame
     return out
 
 
-def indicators_by_commune(sales, stock, incomes, vacancy, iris, communes, *, ctx) -> gpd.GeoDataFrame:
+def indicators_by_commune(sales, stock, incomes, vacancy, iris, communes, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-commune table: IRIS counts summed, medians from the commune's own sales."""
     counts = stock.merge(iris[["code_iris", "code_commune"]], on="code_iris").groupby("code_commune")[STOCK].sum()
     table = _assemble(communes[["code_commune", "nom_commune", "geometry"]], "code_commune",
                       counts.reset_index(), sales, incomes, ctx)
     table = table.merge(lovac_by_commune(vacancy, table["code_commune"]), on="code_commune")
     table[STATUT] = _append(table[STATUT], table.pop("_lovac_statut"))
-    for column, value in territory_medians(sales, ctx.params["min_sales"]).items():
-        table[TERRITORY + column] = value
-    table[TERRITORY + "first_year"] = sales.attrs.get("first_year")
-    table[TERRITORY + "last_year"] = sales.attrs.get("last_year")
     return gpd.GeoDataFrame(derive(table, ctx.params["surface_m2"]), geometry="geometry", crs=communes.crs)
+
+
+def territory_figures(sales: pd.DataFrame, *, ctx: StepContext) -> pd.DataFrame:
+    """Figures of the whole territory that no published table gives: the medians over
+    all its sales (medians do not add up) and the years the sales cover."""
+    row = territory_medians(sales, ctx.params["min_sales"])
+    return pd.DataFrame([row | {"first_year": sales.attrs.get("first_year"), "last_year": sales.attrs.get("last_year")}])
 
 
 # --- summary for the report -------------------------------------------------------------
 
 
-def territory_values(iris_table: pd.DataFrame, commune_table: pd.DataFrame) -> dict[str, float]:
+def territory_values(iris_table: pd.DataFrame, commune_table: pd.DataFrame, territory: pd.DataFrame) -> dict[str, float]:
     """Territory-wide values: sums of counts, medians over all sales, rates over the
     communes whose LOVAC counts are published. No years of income: INSEE's IRIS and
     commune files cannot give the territory's median income (medians do not add up)."""
     values = {c: float(iris_table[c].sum()) for c in STOCK}
     values["share_social_housing"] = values["social_dwellings"] / values["dwellings"] if values["dwellings"] else np.nan
     for kind in KINDS:
-        values[f"sales_{kind}"] = float(commune_table[TERRITORY + f"sales_{kind}"].iloc[0])
-        values[f"median_price_m2_{kind}"] = float(commune_table[TERRITORY + f"median_price_m2_{kind}"].iloc[0])
+        values[f"sales_{kind}"] = float(territory[f"sales_{kind}"].iloc[0])
+        values[f"median_price_m2_{kind}"] = float(territory[f"median_price_m2_{kind}"].iloc[0])
     known = commune_table.dropna(subset=["private_dwellings", "vacant_dwellings"])
     for column in ("private_dwellings", "vacant_dwellings"):
         values[column] = float(known[column].sum())
@@ -259,11 +264,10 @@ def crossing(commune_table: pd.DataFrame) -> dict:
             "vacant_dwellings": vacant, "long_term_vacant": long_term}
 
 
-def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
+def summarise(iris: pd.DataFrame, commune: pd.DataFrame, territory: pd.DataFrame, *, ctx: StepContext) -> dict:
     """Headline figures and what the LOVAC file adds to public household data."""
-    values = territory_values(tables["iris"], tables["commune"])
-    commune = tables["commune"]
-    period = f"{int(commune[TERRITORY + 'first_year'].iloc[0])}-{int(commune[TERRITORY + 'last_year'].iloc[0])}"
+    values = territory_values(iris, commune, territory)
+    period = f"{int(territory['first_year'].iloc[0])}-{int(territory['last_year'].iloc[0])}"
     lovac_communes = int(commune.dropna(subset=["private_dwellings", "vacant_dwellings"]).shape[0])
     scopes = {
         "vacancy_rate": f"Valeur pour les {lovac_communes} communes dont LOVAC diffuse les nombres.",

@@ -31,43 +31,17 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from pipelines.catalogue import source_path
-from pipelines.connectors.gtfs import departures_per_stop
-from pipelines.indicators.text import headline
-from pipelines.report.formatting import format_fr
-from pipelines.spatial import check_crs, interpolate_area_weighted
+from pipelines.api import StepContext, check_crs, format_fr, headline, interpolate_area_weighted, protected_cells
 
 IRIS_COLUMNS = ["code_iris", "nom_iris", "code_commune", "nom_commune"]
 ACCESS = ["population", "population_served", "population_far_from_stops"]
 SURVEY = ["survey_households", "survey_trips", "share_trips_car", "share_trips_public_transport"]
 CARSHARING = ["carsharing_stations", "carsharing_trips"]
-# Territory-wide figures the published tables cannot give (the anonymiser's own total):
-# carried in columns of the commune table that are not in its allow-list, so the
-# summary reads them and the publisher drops them.
-TERRITORY = "_territory_"
 
 
 # --- stops and cells --------------------------------------------------------------------
-
-
-def stop_departures(stops: pd.DataFrame, *, ctx) -> pd.DataFrame:
-    """Departures per stop on the day counted: the staged feed's, or the `day` param's.
-
-    The staged GTFS asset counts the feed's typical weekday (or the day of its card);
-    a `day` set in the demonstrator's params is counted again from the same feed.
-    """
-    day = ctx.params.get("day")
-    if day is None or str(day) == stops.attrs.get("day"):
-        return stops
-    card = ctx.sources[_feed_source(ctx)]
-    return departures_per_stop(source_path(card, ctx.territory), dt.date.fromisoformat(str(day)),
-                               working_crs=ctx.territory.working_crs)
-
-
-def _feed_source(ctx) -> str:
-    """Id of the GTFS source feeding the `stop_departures` step (``staged_<id>``)."""
-    step = next(s for s in ctx.demonstrator.steps.values() if s.function == "stop_departures")
-    return step.inputs["stops"].removeprefix("staged_")
+# The day counted is the GTFS card's option `day` (the feed's typical weekday when
+# unset): the staged feed already holds the departures of that day per stop.
 
 
 def nearest_distances(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -91,7 +65,7 @@ def nearest_distances(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return distances
 
 
-def cell_access(grid: gpd.GeoDataFrame, stops: pd.DataFrame, *, ctx) -> gpd.GeoDataFrame:
+def cell_access(grid: gpd.GeoDataFrame, stops: pd.DataFrame, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """Every inhabited cell: distances from its centre to the nearest frequent and any stop.
 
     The centre is the centre of the INSEE square in the grid CRS, projected to the
@@ -117,7 +91,7 @@ def cell_access(grid: gpd.GeoDataFrame, stops: pd.DataFrame, *, ctx) -> gpd.GeoD
     return cells
 
 
-def access_by_iris(cells: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx) -> pd.DataFrame:
+def access_by_iris(cells: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
     """Inhabitants, inhabitants served and far from any stop per IRIS, split by area."""
     ind = cells["ind"].fillna(0.0)
     source = gpd.GeoDataFrame({"population": ind, "population_served": ind.where(cells["served"], 0.0),
@@ -133,38 +107,18 @@ def access_by_iris(cells: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx) -> p
 # --- protected aggregates ---------------------------------------------------------------
 
 
-def _hidden(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    reasons = rows["secret"].astype("str").where(rows["secret"].notna(), "")
-    return reasons, reasons.ne("")
-
-
 def survey_by_zone(survey: pd.DataFrame, zoning: str, id_column: str, modes: dict) -> pd.DataFrame:
     """The anonymised survey's aggregates of one zoning, named as published."""
-    rows = survey[survey["zoning"] == zoning]
-    reasons, hidden = _hidden(rows)
-
-    def shown(column: str) -> np.ndarray:
-        return pd.to_numeric(rows[column]).astype("float64").where(~hidden).to_numpy()
-
-    return pd.DataFrame({
-        id_column: rows["zone_id"].astype("str").to_numpy(),
-        "survey_households": shown("units"), "survey_trips": shown("nb_deplacements"),
-        "share_trips_car": shown(f"share_mode_{modes['car']}"),
-        "share_trips_public_transport": shown(f"share_mode_{modes['public_transport']}"),
-        "secret_survey_households": reasons.to_numpy(),
-    })
+    return protected_cells(survey, zoning, id_column, {
+        "survey_households": "units", "survey_trips": "nb_deplacements",
+        "share_trips_car": f"share_mode_{modes['car']}",
+        "share_trips_public_transport": f"share_mode_{modes['public_transport']}"})
 
 
 def carsharing_by_zone(carsharing: pd.DataFrame, zoning: str, id_column: str) -> pd.DataFrame:
     """The car-sharing operator's protected aggregates of one zoning, named as published."""
-    rows = carsharing[carsharing["zoning"] == zoning]
-    reasons, hidden = _hidden(rows)
-    return pd.DataFrame({
-        id_column: rows["zone_id"].astype("str").to_numpy(),
-        "carsharing_stations": pd.to_numeric(rows["units"]).astype("float64").where(~hidden).to_numpy(),
-        "carsharing_trips": pd.to_numeric(rows["nb_trajets"]).astype("float64").where(~hidden).to_numpy(),
-        "secret_carsharing_stations": reasons.to_numpy(),
-    })
+    return protected_cells(carsharing, zoning, id_column, {"carsharing_stations": "units",
+                                                           "carsharing_trips": "nb_trajets"})
 
 
 def _with_protected(table: pd.DataFrame, survey: pd.DataFrame, carsharing: pd.DataFrame, zoning: str,
@@ -197,31 +151,33 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
 # --- published tables -------------------------------------------------------------------
 
 
-def indicators_by_iris(access, survey, carsharing, iris, *, ctx) -> gpd.GeoDataFrame:
+def indicators_by_iris(access, survey, carsharing, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-IRIS table."""
     table = iris[IRIS_COLUMNS + ["geometry"]].merge(access, on="code_iris")
     table = _with_protected(table, survey, carsharing, "iris", "code_iris", ctx.params["survey_modes"])
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)
 
 
-def indicators_by_commune(access, survey, carsharing, iris, communes, *, ctx) -> gpd.GeoDataFrame:
+def indicators_by_commune(access, survey, carsharing, iris, communes, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-commune table: IRIS counts summed, protected aggregates joined."""
     counts = access.merge(iris[["code_iris", "code_commune"]], on="code_iris").groupby("code_commune")[ACCESS].sum()
     table = communes[["code_commune", "nom_commune", "geometry"]].merge(counts.reset_index(), on="code_commune")
-    modes = ctx.params["survey_modes"]
-    table = _with_protected(table, survey, carsharing, "commune", "code_commune", modes)
-    totals = pd.concat([survey_by_zone(survey, "total", "zone", modes).drop(columns="zone"),
-                        carsharing_by_zone(carsharing, "total", "zone").drop(columns="zone")], axis=1)
-    for column in totals.columns:
-        table[TERRITORY + column] = totals[column].iloc[0] if len(totals) else np.nan
-    table[TERRITORY + "day"] = access.attrs.get("day")
+    table = _with_protected(table, survey, carsharing, "commune", "code_commune", ctx.params["survey_modes"])
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=communes.crs)
+
+
+def territory_figures(carsharing: pd.DataFrame, stops: pd.DataFrame, *, ctx: StepContext) -> pd.DataFrame:
+    """Figures of the whole territory that no published table gives: the car-sharing
+    operator's own protected total, and the day the departures were counted."""
+    totals = carsharing_by_zone(carsharing, "total", "zone").drop(columns="zone")
+    row = {column: float(totals[column].iloc[0]) if len(totals) else np.nan for column in CARSHARING}
+    return pd.DataFrame([row | {"day": stops.attrs.get("day")}])
 
 
 # --- summary for the report -------------------------------------------------------------
 
 
-def territory_values(iris_table: pd.DataFrame, commune_table: pd.DataFrame) -> pd.Series:
+def territory_values(iris_table: pd.DataFrame, territory: pd.DataFrame) -> pd.Series:
     """Territory-wide values: access summed over IRIS; survey over its published IRIS;
     car-sharing from the operator's protected territory total."""
     values = iris_table[ACCESS].sum()
@@ -235,7 +191,7 @@ def territory_values(iris_table: pd.DataFrame, commune_table: pd.DataFrame) -> p
     for share in ("share_trips_car", "share_trips_public_transport"):
         values[share] = (published[share] * published["survey_trips"]).sum() / trips if trips > 0 else np.nan
     for column in CARSHARING:
-        values[column] = float(commune_table[TERRITORY + column].iloc[0])
+        values[column] = float(territory[column].iloc[0])
     return derive(values.to_frame().T).iloc[0]
 
 
@@ -274,18 +230,18 @@ def crossing(iris_table: pd.DataFrame, values: pd.Series, ctx) -> dict:
             "iris_poorly_served": len(poorly), "iris_car_dependent": len(car_bound)}
 
 
-def summarise(tables: dict[str, pd.DataFrame], ctx) -> dict:
+def summarise(iris: pd.DataFrame, territory: pd.DataFrame, *, ctx: StepContext) -> dict:
     """Headline figures and what crossing the survey adds (the framework adds the privacy note)."""
-    values = territory_values(tables["iris"], tables["commune"])
+    values = territory_values(iris, territory)
     headlines = [headline(ctx.registry[i], float(values[i])) for i in ctx.demonstrator.headlines]
-    day = tables["commune"][TERRITORY + "day"].iloc[0]
+    day = territory["day"].iloc[0]
     for item in headlines:
         if item["indicator"] in SURVEY:
             item["explanation"] = _scope(item["explanation"], "Valeur pour l'ensemble des IRIS où l'enquête est publiée.")
         elif item["indicator"] in ("share_population_served", "population_far_from_stops") and day:
             item["explanation"] += f" Jour compté : {_french_date(day)}."
     kept = {i: float(values[i]) for i in ctx.demonstrator.indicators if i in values and pd.notna(values[i])}
-    return {"headlines": headlines, "crossing": [crossing(tables["iris"], values, ctx)],
+    return {"headlines": headlines, "crossing": [crossing(iris, values, ctx)],
             "territory_values": kept}
 
 

@@ -14,7 +14,6 @@ import geopandas as gpd
 
 from pipelines.assets.publishing import write_json, write_table
 from pipelines.config import MAX_DOMINANCE_SHARE, MIN_BUSINESS_UNITS, MIN_DELIVERY_POINTS, MIN_HOUSEHOLDS
-from pipelines.indicators import load_registry
 
 ZONE_COLUMNS = {
     "iris": ("code_iris", "nom_iris"),
@@ -28,10 +27,9 @@ OUTPUT_LICENCE = "Licence Ouverte 2.0 (Etalab)"
 SECRET = "secret"  # one code for every hidden cell: "n<10" would tell an attacker a bound
 
 
-def allowed_columns(demo, zoning: str) -> list[str]:
+def allowed_columns(demo, zoning: str, registry) -> list[str]:
     """Columns a table of `demo` may hold: zone ids and names, the indicators the registry
     computes on this zoning, secrecy flags."""
-    registry = load_registry()
     columns = list(ZONE_COLUMNS[zoning])
     if zoning in PARENT:
         columns += list(ZONE_COLUMNS[PARENT[zoning]])
@@ -51,9 +49,9 @@ def thresholds(demo, sources: list) -> dict:
     return applied
 
 
-def published(table: gpd.GeoDataFrame, demo, zoning: str) -> gpd.GeoDataFrame:
+def published(table: gpd.GeoDataFrame, demo, zoning: str, registry) -> gpd.GeoDataFrame:
     """The allowed columns only, with every hidden cell's reason replaced by one code."""
-    out = table[[c for c in allowed_columns(demo, zoning) if c in table.columns]].copy()
+    out = table[[c for c in allowed_columns(demo, zoning, registry) if c in table.columns]].copy()
     for column in demo.protected:
         flag = f"secret_{column}"
         if flag in out:
@@ -62,7 +60,7 @@ def published(table: gpd.GeoDataFrame, demo, zoning: str) -> gpd.GeoDataFrame:
     return out
 
 
-def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: list) -> dict:
+def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: list, registry) -> dict:
     """The sidecar the audit reads: zoning, units, count columns, rules, allow-list."""
     zone_id, zone_name = ZONE_COLUMNS[zoning]
     parent = PARENT.get(zoning)
@@ -74,7 +72,7 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
         "parent_zoning": parent, "parent_id_column": ZONE_COLUMNS[parent][0] if parent else None,
         "count_columns": dict(demo.protected),
         "rule": thresholds(demo, sources),
-        "allowed_columns": allowed_columns(demo, zoning),
+        "allowed_columns": allowed_columns(demo, zoning, registry),
         "suppressed_cells": secret,
         "sources": [card.id for card in sources],
         "licence": OUTPUT_LICENCE,
@@ -91,8 +89,8 @@ def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, 
     listed = []
     for zoning, table in tables.items():
         stem = f"{demo.id}_{zoning}"
-        files = write_table(published(table, demo, zoning), folder, stem)
-        write_json(manifest(demo, zoning, stem, table, sources), folder / f"{stem}.manifest.json")
+        files = write_table(published(table, demo, zoning, ctx.registry), folder, stem)
+        write_json(manifest(demo, zoning, stem, table, sources, ctx.registry), folder / f"{stem}.manifest.json")
         listed.append({"zoning": zoning, "stem": stem, "files": files})
     document = demonstrator_document(demo, ctx, summary, sources, listed)
     write_json(document, folder / "demonstrator.json")

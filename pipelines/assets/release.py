@@ -1,25 +1,39 @@
 """Per-demonstrator release (staged, audited) and publication, and the site."""
 
 import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
 from pipelines import config
 from pipelines.assets.bundle import write_bundle
-from pipelines.assets.demonstrators import StepContext, step_key
 from pipelines.assets.publishing import fresh_dir, staging_dir
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import protected_key
+from pipelines.catalogue import Demonstrator, SourceCard, Territory
 from pipelines.indicators.checks import check_ranges, check_totals
 
 
+@dataclass(frozen=True)
+class DemonstratorView:
+    """The framework's view of a demonstrator: every card it names, personal ones included
+    (the manifests list their licences), which a demonstrator's own code never receives."""
+
+    demonstrator: Demonstrator
+    territory: Territory
+    sources: Mapping[str, SourceCard]
+    registry: Mapping[str, Any]
+
+
 def table_keys(demo) -> dict[str, dg.AssetKey]:
-    return {step.zoning: step_key(demo, name) for name, step in demo.steps.items() if step.zoning}
+    return {zoning: dg.AssetKey([demo.id, name]) for zoning, name in demo.published_steps().items()}
 
 
-def table_checks(demo, ctx: StepContext) -> list[dg.AssetChecksDefinition]:
+def table_checks(demo, view: DemonstratorView) -> list[dg.AssetChecksDefinition]:
     """Range checks on every published table, and totals conserved between zonings."""
-    indicators = [ctx.registry[i] for i in demo.indicators]
+    indicators = [view.registry[i] for i in demo.indicators]
     keys = table_keys(demo)
     checks = [_range_check(key, [i for i in indicators if zoning in i.zonings]) for zoning, key in keys.items()]
     if "iris" in keys and "commune" in keys:
@@ -48,9 +62,9 @@ def _totals_check(coarse: dg.AssetKey, fine: dg.AssetKey, indicators) -> dg.Asse
     return _check
 
 
-def protected_sources(demo, ctx: StepContext) -> dict[str, object]:
+def protected_sources(demo, view: DemonstratorView) -> dict[str, object]:
     """The demonstrator's personal and private sources, by the input name of their aggregates."""
-    cards = [ctx.sources[s] for s in demo.sources if ctx.sources[s].aggregation is not None]
+    cards = [view.sources[s] for s in demo.sources if view.sources[s].aggregation is not None]
     return {f"protected_{card.id}": card for card in cards}
 
 
@@ -66,20 +80,22 @@ def privacy_text(protected: dict, aggregates: dict, zonings) -> str:
     return privacy_note(*reports, titles={card.id: card.title for card in protected.values()})
 
 
-def release_asset(demo, module, ctx: StepContext, level: str) -> dg.AssetsDefinition:
+def release_asset(demo, view: DemonstratorView, level: str) -> dg.AssetsDefinition:
     keys = table_keys(demo)
-    protected = protected_sources(demo, ctx)
+    protected = protected_sources(demo, view)
     ins = {z: dg.AssetIn(k) for z, k in keys.items()} | {n: dg.AssetIn(protected_key(c)) for n, c in protected.items()}
+    if demo.summary is not None:
+        ins["summary"] = dg.AssetIn(dg.AssetKey([demo.id, "summary"]))
 
     @dg.asset(key=[demo.id, "release"], ins=ins, group_name=demo.id,
               kinds={"csv", "geopackage", "parquet"}, tags={TAG: level, ROLE_TAG: "publisher"},
               description=f"{demo.title}: tables, manifests and summary staged for the disclosure audit.")
     def _release(context: dg.AssetExecutionContext, **inputs) -> None:
-        folder = fresh_dir(staging_dir(ctx.territory.id, demo.id))
+        folder = fresh_dir(staging_dir(view.territory.id, demo.id))
         tables = {z: inputs[z] for z in keys}
-        summary = module.summarise(tables, ctx) if hasattr(module, "summarise") else {}
+        summary = dict(inputs.get("summary") or {})
         summary["privacy_note"] = privacy_text(protected, inputs, keys)
-        document = write_bundle(demo, tables, ctx, summary, folder)
+        document = write_bundle(demo, tables, view, summary, folder)
         context.add_output_metadata({"staging": dg.MetadataValue.path(str(folder)),
                                      "tables": len(document["tables"]), "headlines": len(document["headlines"])})
 
@@ -117,8 +133,8 @@ def published_asset(demo, territory: str) -> dg.AssetsDefinition:
     return _published
 
 
-def site_asset(demos) -> dg.AssetsDefinition:
-    @dg.asset(key="site", deps=[dg.AssetKey([d.id, "published"]) for d in demos], group_name="report",
+def site_asset(demo_ids: list[str]) -> dg.AssetsDefinition:
+    @dg.asset(key="site", deps=[dg.AssetKey([d, "published"]) for d in demo_ids], group_name="report",
               kinds={"html"}, tags={TAG: "aggregated", ROLE_TAG: "publisher"},
               description="Static offline site for officials, audited then swapped into outputs/site.")
     def _site(context: dg.AssetExecutionContext) -> None:

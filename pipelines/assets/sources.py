@@ -33,6 +33,18 @@ def protected_key(card: SourceCard) -> dg.AssetKey:
     return dg.AssetKey(f"{prefix}_{card.id}")
 
 
+def source_levels(sources: dict[str, SourceCard]) -> dict[dg.AssetKey, str]:
+    """Sensitivity of every asset built from the cards: raw, staged, protected."""
+    levels: dict[dg.AssetKey, str] = {}
+    for card in sources.values():
+        levels[raw_key(card)] = card.sensitivity
+        if card.sensitivity != "personal":
+            levels[staged_key(card)] = card.sensitivity
+        if card.aggregation is not None:
+            levels[protected_key(card)] = "aggregated"
+    return levels
+
+
 def read_source(card: SourceCard, territory: Territory) -> pd.DataFrame:
     """Read a source's file with its connector, check it against its card and the territory."""
     path = source_path(card, territory)

@@ -42,6 +42,24 @@ def write_atomic(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def write_json_atomic(data: dict, path: Path) -> Path:
+    """Write a summary (a step returning a dict) as JSON through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, default=_json_default), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _json_default(value):
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"a summary may hold numbers, text, lists and mappings, not {type(value).__name__}")
+
+
 def read_frame(path: Path) -> pd.DataFrame:
     """Read a file written by `write_atomic`, GeoDataFrame when it holds geometry."""
     schema_meta = pq.read_schema(path).metadata or {}
@@ -63,16 +81,22 @@ class ParquetStore(dg.ConfigurableIOManager):
     base_dir: str = str(config.STORE_DIR)
     territory: str = config.DEFAULT_TERRITORY
 
-    def _path(self, key: dg.AssetKey) -> Path:
-        return Path(self.base_dir) / self.territory / ("/".join(key.path) + ".parquet")
+    def _path(self, key: dg.AssetKey, suffix: str = ".parquet") -> Path:
+        return Path(self.base_dir) / self.territory / ("/".join(key.path) + suffix)
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         if obj is None:
             return
-        path = write_atomic(obj, self._path(context.asset_key))
+        if isinstance(obj, dict):
+            path = write_json_atomic(obj, self._path(context.asset_key, ".json"))
+        else:
+            path = write_atomic(obj, self._path(context.asset_key))
         context.add_output_metadata({"rows": len(obj), "store": dg.MetadataValue.path(str(path))})
 
     def load_input(self, context: dg.InputContext):
+        summary = self._path(context.asset_key, ".json")
+        if summary.exists():
+            return json.loads(summary.read_text(encoding="utf-8"))
         path = self._path(context.asset_key)
         if not path.exists():
             raise FileNotFoundError(f"{path}: asset {context.asset_key.to_user_string()} has not been "

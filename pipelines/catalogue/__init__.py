@@ -1,13 +1,8 @@
 """Source cards, territories and demonstrators: models and loading."""
 
-from pipelines.catalogue.load import (
-    load_card,
-    load_demonstrators,
-    load_sources,
-    load_territory,
-    source_path,
-)
+from pipelines.catalogue.context import StepContext
+from pipelines.catalogue.load import load_card, load_sources, load_territory, source_path
 from pipelines.catalogue.models import Demonstrator, SourceCard, Territory
 
-__all__ = ["Demonstrator", "SourceCard", "Territory", "load_card", "load_demonstrators",
-           "load_sources", "load_territory", "source_path"]
+__all__ = ["Demonstrator", "SourceCard", "StepContext", "Territory", "load_card", "load_sources",
+           "load_territory", "source_path"]

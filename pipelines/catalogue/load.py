@@ -9,7 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelines import config
-from pipelines.catalogue.models import Demonstrator, SourceCard, Territory
+from pipelines.catalogue.models import SourceCard, Territory
 from pipelines.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,8 +35,12 @@ def load_card(path: Path, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors(include_input=False))
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(f"{path}: {describe_validation(exc)}") from None
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """Every problem of a validation error, by field, without the values typed."""
+    return "; ".join(_describe(e) for e in exc.errors(include_input=False))
 
 
 def load_sources(directory: Path | None = None) -> dict[str, SourceCard]:
@@ -60,20 +64,6 @@ def load_territory(territory_id: str | None = None, directory: Path | None = Non
         known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
         raise ConfigError(f"{path}: no such territory (known: {known}); set DATACITES_TERRITORY")
     return load_card(path, Territory)
-
-
-def load_demonstrators(directory: Path | None = None) -> dict[str, tuple[Demonstrator, Path]]:
-    """Every `demonstrators/<name>/demonstrator.yaml` except `_template`, with its folder."""
-    directory = directory or config.DEMONSTRATORS_DIR
-    found: dict[str, tuple[Demonstrator, Path]] = {}
-    for path in sorted(directory.glob("*/demonstrator.yaml")):
-        if path.parent.name.startswith("_"):
-            continue
-        demo = load_card(path, Demonstrator)
-        if demo.id != path.parent.name:
-            raise ConfigError(f"{path}: field 'id' must equal the folder name '{path.parent.name}'")
-        found[demo.id] = (demo, path.parent)
-    return found
 
 
 def source_path(card: SourceCard, territory: Territory) -> Path:

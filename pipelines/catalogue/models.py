@@ -21,6 +21,9 @@ from pipelines.config import (
 Sensitivity = Literal["public", "private", "personal"]
 ColumnType = Literal["text", "int", "float", "date", "month", "bool", "geometry"]
 Zoning = Literal["grid", "iris", "commune"]
+# A step's zoning: a published table's, or `territory` for figures of the whole territory
+# (one row, read by the summary, never published as a table).
+StepZoning = Literal["grid", "iris", "commune", "territory"]
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 _FLOORS = {"households": MIN_HOUSEHOLDS, "delivery_points": MIN_DELIVERY_POINTS,
            "business": MIN_BUSINESS_UNITS}
@@ -156,18 +159,23 @@ class Step(_Card):
     function: str = Field(pattern=r"^[a-z_][a-z0-9_]*$", description="function of the demonstrator's module")
     inputs: dict[str, str] = Field(description="argument -> asset (a source asset such as staged_dpe, or another step)")
     description: str = Field(description="one line, shown in the Dagster UI")
-    zoning: Zoning | None = Field(default=None, description="set on the tables to publish, one per zoning")
+    zoning: StepZoning | None = Field(
+        default=None, description="set on the tables to publish, one per zoning; `territory` for whole-territory figures")
     kinds: list[str] = Field(default_factory=lambda: ["duckdb", "pandas"])
 
 
 class Demonstrator(_Card):
-    """A demonstrator: the sources it crosses and the indicators it publishes."""
+    """A demonstrator: the sources it crosses and the indicators it publishes.
+
+    Declared in `demonstrators/<id>/defs.yaml` (the `attributes:` of a
+    `pipelines.components.Demonstrator` component), validated here.
+    """
 
     id: str = Field(pattern=IDENTIFIER)
     title: str
     theme: Literal["energy", "mobility", "housing"]
     message: str = Field(description="the main message, one French sentence")
-    module: str = Field(description="Python file beside the YAML with the pure functions")
+    module: str = Field(pattern=r"^[a-z_][a-z0-9_]*\.py$", description="Python file beside defs.yaml with the pure functions")
     sources: list[str]
     main_indicator: str
     indicators: list[str]
@@ -176,10 +184,20 @@ class Demonstrator(_Card):
         default_factory=dict, description="count columns under a secrecy rule -> the rule")
     params: dict[str, Any] = Field(default_factory=dict)
     steps: dict[str, Step]
+    summary: Step | None = Field(
+        default=None, description="step returning headlines, crossing and territory values for the report")
 
     @model_validator(mode="after")
     def _one_table_per_zoning(self) -> "Demonstrator":
-        zonings = [step.zoning for step in self.steps.values() if step.zoning]
+        zonings = [step.zoning for step in self.steps.values() if step.zoning not in (None, "territory")]
         if not zonings or len(zonings) != len(set(zonings)):
             raise ValueError("steps must publish at least one table, and at most one per zoning (field 'zoning')")
+        if self.summary is not None and self.summary.zoning is not None:
+            raise ValueError("the summary is not a table: remove its 'zoning'")
+        if "summary" in self.steps:
+            raise ValueError("'summary' is the name of the summary step: rename the step")
         return self
+
+    def published_steps(self) -> dict[str, str]:
+        """Published zoning -> name of the step that computes its table."""
+        return {step.zoning: name for name, step in self.steps.items() if step.zoning not in (None, "territory")}

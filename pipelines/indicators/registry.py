@@ -1,7 +1,7 @@
 """The indicator registry: every indicator declared once, in French, beside its formula.
 
-Indicators live in `pipelines/indicators/definitions/<theme>.yaml` (adding one means
-adding lines there, not code). Assets use the registry to pick and check columns, and
+Each demonstrator declares its indicators in `demonstrators/<id>/indicators.yaml`
+(adding one means adding lines there, not code). Assets use the registry to pick and check columns, and
 the report shows the same definition the code computes.
 """
 
@@ -15,8 +15,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipelines.errors import ConfigError
-
-DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 
 
 class Indicator(BaseModel):
@@ -41,11 +39,15 @@ class Indicator(BaseModel):
         return (0.0, 1.0) if self.kind == "share" else (0.0, None)
 
 
-@lru_cache(maxsize=1)
-def load_registry(directory: Path = DEFINITIONS_DIR) -> dict[str, Indicator]:
-    """Every declared indicator by id; duplicated ids are an error."""
+@lru_cache(maxsize=32)
+def load_registry(location: Path) -> dict[str, Indicator]:
+    """Every indicator declared in `location` (a YAML file, or a folder of them) by id;
+    duplicated ids are an error."""
+    location = Path(location)
+    if not location.exists():
+        raise ConfigError(f"{location}: no indicator registry; declare the demonstrator's indicators there")
     registry: dict[str, Indicator] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    for path in [location] if location.is_file() else sorted(location.glob("*.yaml")):
         for position, entry in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")) or []):
             try:
                 indicator = Indicator.model_validate(entry)

@@ -1,6 +1,7 @@
 """Template demonstrator: the share of F/G dwellings per IRIS and per commune.
 
-Functions are pure: frames in, frames out; `ctx` gives the territory and params.
+Functions are pure: frames in, frames out; `ctx` gives the territory, the params and
+the indicator registry. Import only from `pipelines.api`.
 """
 
 from __future__ import annotations
@@ -8,8 +9,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from pipelines.indicators.text import headline
-from pipelines.spatial import assign_points_to_zones
+from pipelines.api import StepContext, assign_points_to_zones, headline
 
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
@@ -18,7 +18,7 @@ def _shares(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> gpd.GeoDataFrame:
+def by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """DPE counted per IRIS, with the share rated F or G."""
     located = dpe.dropna(subset=["x", "y"])
     zones = assign_points_to_zones(located, iris, zone_id="code_iris", crs=ctx.territory.working_crs).zone_ids
@@ -28,14 +28,15 @@ def by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(_shares(table), geometry="geometry", crs=iris.crs)
 
 
-def by_commune(table: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *, ctx) -> gpd.GeoDataFrame:
+def by_commune(table: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """IRIS counts summed per commune."""
     sums = table.groupby("code_commune")[["dpe_count", "fg_count"]].sum().reset_index()
     merged = communes[["code_commune", "nom_commune", "geometry"]].merge(sums, on="code_commune")
     return gpd.GeoDataFrame(_shares(merged), geometry="geometry", crs=communes.crs)
 
 
-def summarise(tables: dict, ctx) -> dict:
-    totals = tables["commune"][["dpe_count", "fg_count"]].sum().to_frame().T
+def summarise(commune: gpd.GeoDataFrame, *, ctx: StepContext) -> dict:
+    """Headline figures for the whole territory, from the commune counts."""
+    totals = commune[["dpe_count", "fg_count"]].sum().to_frame().T
     values = _shares(totals).iloc[0]
     return {"headlines": [headline(ctx.registry[i], float(values[i])) for i in ctx.demonstrator.headlines]}

@@ -1,0 +1,88 @@
+"""Compare two published `outputs/` folders: tables, manifests, `demonstrator.json`, pages.
+
+Used to show that a refactoring leaves what officials see unchanged:
+
+    cp -r outputs /tmp/before    # on the old code, after `datacites run`
+    ...                          # change the code, `datacites run` again
+    python benchmarks/compare_outputs.py /tmp/before outputs
+
+Tables are compared by value (CSV text, Parquet and GeoPackage attributes and
+geometries); JSON documents key by key; pages as text. Only what records the moment of
+the run is ignored (`generated_at`, the page's "générée le" line, GeoPackage timestamps).
+Prints one line per difference and exits 1 when there is any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+MOMENT_KEYS = {"generated_at"}
+MOMENT_TEXT = re.compile(r"(générée? le|generated)[^<\"]*", re.IGNORECASE)
+
+
+def _json(path: Path):
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in MOMENT_KEYS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _differences(a: Path, b: Path, name: str) -> list[str]:
+    suffix = a.suffix
+    if suffix == ".json":
+        return [] if _json(a) == _json(b) else [f"{name}: JSON differs"]
+    if suffix == ".csv":
+        left, right = pd.read_csv(a, dtype=str), pd.read_csv(b, dtype=str)
+        return [] if left.equals(right) else [f"{name}: CSV values differ"]
+    if suffix in (".parquet", ".gpkg"):
+        left = gpd.read_parquet(a) if suffix == ".parquet" else gpd.read_file(a)
+        right = gpd.read_parquet(b) if suffix == ".parquet" else gpd.read_file(b)
+        same = list(left.columns) == list(right.columns) and left.drop(columns="geometry").equals(
+            right.drop(columns="geometry")) and left.geometry.geom_equals_exact(right.geometry, 1e-9).all()
+        return [] if same else [f"{name}: table differs"]
+    if suffix in (".html", ".js", ".css", ".txt", ".md"):
+        left = MOMENT_TEXT.sub("", a.read_text(encoding="utf-8"))
+        right = MOMENT_TEXT.sub("", b.read_text(encoding="utf-8"))
+        return [] if left == right else [f"{name}: text differs"]
+    return [] if a.read_bytes() == b.read_bytes() else [f"{name}: bytes differ"]
+
+
+def compare(before: Path, after: Path) -> list[str]:
+    """Every difference between two outputs folders (screenshots are not compared)."""
+    def files(root: Path) -> set[str]:
+        return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and "screenshots" not in p.parts}
+
+    left, right = files(before), files(after)
+    problems = [f"{n}: only in {before}" for n in sorted(left - right)]
+    problems += [f"{n}: only in {after}" for n in sorted(right - left)]
+    for name in sorted(left & right):
+        problems += _differences(before / name, after / name, name)
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("after", type=Path)
+    args = parser.parse_args(argv)
+    problems = compare(args.before, args.after)
+    for line in problems:
+        print(line)
+    compared = len([p for p in args.after.rglob("*") if p.is_file()])
+    print(f"{compared} files compared, {len(problems)} differences")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""What a demonstrator's functions may know besides their input frames."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipelines.catalogue.models import Demonstrator, SourceCard, Territory
+from pipelines.errors import PrivacyError
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """The typed context passed as ``ctx`` to every step of a demonstrator.
+
+    It never holds a personal source card: knowing where a personal file lies is the
+    first step to reading it behind its anonymiser's back. Build it with :meth:`build`,
+    which leaves those cards out.
+    """
+
+    demonstrator: Demonstrator
+    territory: Territory
+    sources: Mapping[str, SourceCard]
+    registry: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        personal = sorted(key for key, card in self.sources.items() if card.sensitivity == "personal")
+        if personal:
+            raise PrivacyError(f"a demonstrator's context may not hold personal source cards ({personal}); "
+                               "build it with StepContext.build, which leaves them out")
+
+    @classmethod
+    def build(cls, demonstrator: Demonstrator, territory: Territory, sources: Mapping[str, SourceCard],
+              registry: Mapping[str, Any]) -> StepContext:
+        """The context of `demonstrator`, without the personal cards of `sources`."""
+        visible = {key: card for key, card in sources.items() if card.sensitivity != "personal"}
+        return cls(demonstrator, territory, visible, registry)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.demonstrator.params

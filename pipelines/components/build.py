@@ -1,0 +1,68 @@
+"""What one `Demonstrator` component builds: its steps, summary, checks, release and
+publication, for the territory in scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from pydantic import ValidationError
+
+from pipelines.assets.release import DemonstratorView, audit_check, published_asset, release_asset, table_checks
+from pipelines.assets.sensitivity import highest
+from pipelines.assets.sources import source_levels
+from pipelines.catalogue import Demonstrator, StepContext, load_sources, load_territory
+from pipelines.catalogue.load import describe_validation
+from pipelines.components.scope import current_territory_id
+from pipelines.components.steps import step_assets
+from pipelines.errors import ConfigError
+from pipelines.indicators import load_registry
+
+
+def demonstrator_card(attributes: dict, yaml_path: Path) -> Demonstrator:
+    """The component's attributes validated as a demonstrator card; the id is the folder's."""
+    try:
+        card = Demonstrator.model_validate(attributes)
+    except ValidationError as exc:
+        raise ConfigError(f"{yaml_path}: attributes: {describe_validation(exc)}") from None
+    if card.id != yaml_path.parent.name:
+        raise ConfigError(f"{yaml_path}: attribute 'id' must equal the folder name '{yaml_path.parent.name}'")
+    return card
+
+
+def check_indicators(demo: Demonstrator, registry: dict, folder: Path) -> None:
+    """Every indicator the demonstrator names is declared in its own indicators.yaml."""
+    named = [*demo.indicators, *demo.headlines, demo.main_indicator, *demo.protected]
+    unknown = sorted({i for i in named if i not in registry})
+    if unknown:
+        raise ConfigError(f"{folder / 'defs.yaml'}: {unknown} not declared in {folder / 'indicators.yaml'}; "
+                          "declare them there or fix the name")
+    missing = sorted({i for i in [*demo.headlines, demo.main_indicator, *demo.protected] if i not in demo.indicators})
+    if missing:
+        raise ConfigError(f"{folder / 'defs.yaml'}: {missing} must also be listed in 'indicators'")
+    unknown_sources = sorted(set(demo.sources) - set(load_sources()))
+    if unknown_sources:
+        raise ConfigError(f"{folder / 'defs.yaml'}: sources {unknown_sources} have no card in sources/; "
+                          "add sources/<id>.yaml or fix the name")
+
+
+def demonstrator_defs(demo: Demonstrator, context: dg.ComponentLoadContext) -> dg.Definitions:
+    """Every asset and check of one demonstrator, for the territory in scope."""
+    folder = Path(context.path)
+    yaml_path = folder / "defs.yaml"
+    registry = load_registry(folder / "indicators.yaml")
+    check_indicators(demo, registry, folder)
+    module_path = folder / demo.module
+    if not module_path.is_file():
+        raise ConfigError(f"{yaml_path}: attribute 'module' names {demo.module}, which is not in {folder}")
+    module = context.load_defs_relative_python_module(module_path)
+    territory = load_territory(current_territory_id())
+    sources = load_sources()
+    levels = source_levels(sources)
+    ctx = StepContext.build(demo, territory, sources, registry)
+    view = DemonstratorView(demo, territory, sources, registry)
+    assets = step_assets(demo, module, ctx, levels, yaml_path)
+    level = highest(levels[k] for k in levels if k.path[0] == demo.id)
+    assets += [release_asset(demo, view, level), published_asset(demo, territory.id)]
+    checks = table_checks(demo, view) + [audit_check(demo, territory.id)]
+    return dg.Definitions(assets=assets, asset_checks=checks)

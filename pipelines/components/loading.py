@@ -1,0 +1,43 @@
+"""Loading `demonstrators/` with Dagster's own component loader."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import dagster as dg
+
+from pipelines import config
+
+PROJECT_DIR = config.PACKAGE_DIR.parent  # where pyproject.toml's [tool.dg] names `demonstrators`
+
+
+def load_demonstrators(folder: Path | None = None) -> dg.Definitions:
+    """Every demonstrator component of `folder` (default: the configured one).
+
+    The clone's own `demonstrators/` is the project's defs module, loaded as `dg` loads
+    it; another folder (a team's, a scratch copy) is imported as a package of its own
+    and handed to the same loader.
+    """
+    folder = Path(folder or config.DEMONSTRATORS_DIR).resolve()
+    if folder == (PROJECT_DIR / "demonstrators").resolve():
+        return dg.load_from_defs_folder(path_within_project=PROJECT_DIR)
+    module = _import_folder(folder)
+    return dg.ComponentTree(defs_module=module, project_root=folder.parent,
+                            code_location_name="datacites").build_defs()
+
+
+def _import_folder(folder: Path) -> ModuleType:
+    """`folder` as a package named after its path, so two folders never share modules."""
+    name = "datacites_demonstrators_" + hashlib.sha256(str(folder).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+    spec.submodule_search_locations = [str(folder)]
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    return module
