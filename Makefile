@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.datacites-installed
 export DAGSTER_HOME := $(CURDIR)/.datacites/dagster
 
-.PHONY: demo test ui bench chromium install clean
+.PHONY: demo test lint ui bench chromium install clean
 
 install: $(STAMP)
 
@@ -20,7 +20,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/datacites demo
 
+# Lint (ruff), the import contracts (import-linter: demonstrators see only pipelines.api),
+# Dagster's own validation of the components (dg check defs), then the tests.
 test: $(STAMP) chromium
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -c "from pipelines.run import dagster_home; dagster_home()"
+	$(BIN)/dg check defs
 	$(BIN)/python -m pytest
 
 # Playwright's own browser download does not work offline: use Debian's chromium.
@@ -29,6 +35,10 @@ chromium:
 	  echo "installing Debian's chromium for the page tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 ui: $(STAMP)
 	$(BIN)/python -c "from pipelines.run import dagster_home; dagster_home()"

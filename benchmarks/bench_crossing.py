@@ -176,6 +176,7 @@ def run_interpolation(zones_path: Path, window_m: int) -> dict:
     with the project's DuckDB function and with geopandas.overlay plus the same split."""
     import geopandas as gpd
     import shapely
+
     from pipelines.spatial import interpolate_area_weighted
     zones = gpd.read_parquet(zones_path)
     x0, y0 = 650_000, 6_550_000

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -46,9 +45,8 @@ def ensure_sample(scale: float = 1) -> None:
 
 
 def cmd_run(args) -> int:
-    from pipelines.run import run_all
-
     from pipelines.catalogue import load_territory
+    from pipelines.run import run_all
 
     if args.territory == "sample":
         ensure_sample()
@@ -108,16 +106,15 @@ def cmd_sources(args) -> int:
 
 
 def cmd_new(args) -> int:
+    # The name is checked before it becomes a path: "../x" must not escape demonstrators/.
     if not re.fullmatch(r"[a-z][a-z0-9_]*", args.name):
         raise DatacitesError(f"demonstrator name '{args.name}': use lowercase letters, digits and _ "
                              "(for example energy_lyon)")
-    target = config.DEMONSTRATORS_DIR / args.name
-    if target.exists():
-        raise DatacitesError(f"{target} already exists; choose another name")
-    shutil.copytree(config.DEMONSTRATORS_DIR / "_template", target)
-    path = target / "demonstrator.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("template_id", args.name), encoding="utf-8")
-    print(f"new demonstrator in {target}: edit demonstrator.yaml and the module beside it, then `datacites check`")
+    from pipelines.components.scaffold import scaffold_demonstrator
+
+    target = scaffold_demonstrator(config.DEMONSTRATORS_DIR / args.name)
+    print(f"new demonstrator in {target}: edit defs.yaml, indicators.yaml and demonstrator.py, "
+          "then `datacites check`")
     return 0
 
 
@@ -130,7 +127,8 @@ def parser() -> argparse.ArgumentParser:
 
     add_arguments(sub.add_parser("sample", help="generate the fictional sample territory")).set_defaults(func=cmd_sample)
     sub.add_parser("run", parents=[territory], help="materialise every demonstrator").set_defaults(func=cmd_run)
-    sub.add_parser("demo", parents=[territory], help="sample if missing, run, print where the pages are").set_defaults(func=cmd_demo)
+    sub.add_parser("demo", parents=[territory],
+                   help="sample if missing, run, print where the pages are").set_defaults(func=cmd_demo)
     sub.add_parser("report", help="rebuild outputs/site from the published tables").set_defaults(func=cmd_report)
     a = sub.add_parser("audit", help="disclosure audit of a folder of outputs; exit 1 on a finding")
     a.add_argument("path", nargs="?", default=None)

@@ -17,8 +17,9 @@ def cli(args, env, cwd):
 def project(tmp_path):
     env = scratch_project(tmp_path)
     (tmp_path / "demonstrators").unlink()  # a real copy: `new` writes into it
-    from pipelines.config import PROJECT_ROOT
     import shutil
+
+    from pipelines.config import PROJECT_ROOT
 
     shutil.copytree(PROJECT_ROOT / "demonstrators", tmp_path / "demonstrators")
     return tmp_path, env
@@ -28,11 +29,19 @@ def test_new_demonstrator_is_valid_and_listed(project):
     root, env = project
     done = cli(["new", "my_energy"], env, root)
     assert done.returncode == 0, done.stderr
-    text = (root / "demonstrators" / "my_energy" / "demonstrator.yaml").read_text(encoding="utf-8")
+    text = (root / "demonstrators" / "my_energy" / "defs.yaml").read_text(encoding="utf-8")
     assert "id: my_energy" in text and "template_id" not in text
+    assert "type: pipelines.components.Demonstrator" in text
+    assert (root / "demonstrators" / "my_energy" / "indicators.yaml").is_file()
     checked = cli(["check"], env, root)
     assert checked.returncode == 0, checked.stderr
     assert "privacy rules hold" in checked.stdout
+    # the new demonstrator's assets are in the definitions, from its first line
+    listed = subprocess.run([str(BIN / "python"), "-c", "from pipelines.assets.build import build_definitions;"
+                             "graph = build_definitions().resolve_asset_graph();"
+                             "print(sorted(k.to_user_string() for k in graph.get_all_asset_keys()))"],
+                            env=env, cwd=root, capture_output=True, text=True, timeout=300)
+    assert "'my_energy/indicators_commune'" in listed.stdout and "'my_energy/summary'" in listed.stdout, listed.stderr
     again = cli(["new", "my_energy"], env, root)
     assert again.returncode == 2 and "already exists" in again.stderr
     for bad in ("Mon-Demo", "../../escaped"):
@@ -52,7 +61,7 @@ def test_sources_lists_cards_with_sensitivity(project):
 
 def test_check_refuses_a_demonstrator_reading_personal_data(project):
     root, env = project
-    path = root / "demonstrators" / "energy_precarity" / "demonstrator.yaml"
+    path = root / "demonstrators" / "energy_precarity" / "defs.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(
         "meters: anonymised_smart_meter, iris: staged_iris}", "meters: raw_smart_meter, iris: staged_iris}"), encoding="utf-8")
     done = cli(["check"], env, root)

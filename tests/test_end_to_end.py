@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 from pipelines.config import PROJECT_ROOT
-
 from tests_support import BIN, scratch_project
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,6 @@ import yaml
 from scipy.spatial import cKDTree
 
 from pipelines.config import PROJECT_ROOT
-
 from tests_support import BIN
 
 pytestmark = pytest.mark.slow
@@ -30,7 +29,8 @@ DTYPES = {"code_iris": str, "code_commune": str}
 
 
 def params(demo: str) -> dict:
-    return yaml.safe_load((PROJECT_ROOT / "demonstrators" / demo / "demonstrator.yaml").read_text("utf-8"))["params"]
+    path = PROJECT_ROOT / "demonstrators" / demo / "defs.yaml"
+    return yaml.safe_load(path.read_text("utf-8"))["attributes"]["params"]
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +112,10 @@ def station_departures(g: dict, day: dt.date) -> pd.DataFrame:
     times = times.merge(trips[["trip_id", "runs"]], on="trip_id")
     stops = g["stops"].assign(location_type=lambda f: f.location_type.fillna("0"))
     station = stops.parent_station.fillna(stops.stop_id) if "parent_station" in stops else stops.stop_id
-    times["station"] = times.stop_id.map(dict(zip(stops.stop_id, station)))
+    times["station"] = times.stop_id.map(dict(zip(stops.stop_id, station, strict=False)))
     places = stops[(stops.location_type == "1") | ((stops.location_type == "0") & (station == stops.stop_id))]
-    points = gpd.GeoSeries(gpd.points_from_xy(places.stop_lon.astype(float), places.stop_lat.astype(float)), crs=4326).to_crs(2154)
+    lonlat = gpd.points_from_xy(places.stop_lon.astype(float), places.stop_lat.astype(float))
+    points = gpd.GeoSeries(lonlat, crs=4326).to_crs(2154)
     return pd.DataFrame({"stop_id": places.stop_id.to_numpy(), "x": points.x.to_numpy(), "y": points.y.to_numpy(),
                          "departures": places.stop_id.map(times.groupby("station").runs.sum()).fillna(0).to_numpy()})
 
@@ -185,7 +186,7 @@ def test_mobility_survey_per_iris_matches_where_published(mobility):
 def test_mobility_carsharing_per_commune_matches_where_published(sample, iris, mobility):
     trips = pd.read_csv(sample / "carsharing_trips.csv", dtype={"station_id": str})
     points = gpd.GeoDataFrame(trips, geometry=gpd.points_from_xy(trips.x_l93, trips.y_l93), crs=iris.crs)
-    trips["commune"] = in_iris(points, iris).map(dict(zip(iris.CODE_IRIS, iris.INSEE_COM)))
+    trips["commune"] = in_iris(points, iris).map(dict(zip(iris.CODE_IRIS, iris.INSEE_COM, strict=False)))
     per_station = trips.groupby(["commune", "station_id"]).nb_trajets.sum()
     expected = per_station.groupby("commune").agg(stations="size", trips="sum", largest="max")
     got = mobility["tables"]["commune"].set_index("code_commune")
@@ -296,7 +297,7 @@ def test_housing_vacancy_per_commune_matches_lovac(sample, housing):
 
 def test_housing_commune_medians_are_not_medians_of_iris(sample, iris, housing):
     sales = independent_sales(sample, iris)
-    sales["commune"] = sales.iris.map(dict(zip(iris.CODE_IRIS, iris.INSEE_COM)))
+    sales["commune"] = sales.iris.map(dict(zip(iris.CODE_IRIS, iris.INSEE_COM, strict=False)))
     expected = sales[sales.kind == "flats"].groupby("commune").price_m2.agg(["size", "median"])
     got = housing["tables"]["commune"].set_index("code_commune")
     shown = got["median_price_m2_flats"].notna()

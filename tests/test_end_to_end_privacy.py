@@ -62,7 +62,7 @@ def published_population(folder: Path, demo: str, column: str):
     document = json.loads((folder / "demonstrator.json").read_text(encoding="utf-8"))
     cells, hidden = {}, []
     for table, key in ((iris, "code_iris"), (commune, "code_commune")):
-        for code, value, flag in zip(table[key], table[column], table[f"secret_{column}"].fillna("")):
+        for code, value, flag in zip(table[key], table[column], table[f"secret_{column}"].fillna(""), strict=False):
             if pd.notna(value):
                 cells[f"{key}:{code}"] = float(value)
             elif flag:
@@ -111,7 +111,8 @@ PROTECTED = [("energy_precarity", "operator_delivery_points", 10), ("energy_prec
 def test_the_attack_finds_a_cell_pinned_by_differencing():
     # commune 00001 = 12 published, its IRIS: 10 published and two hidden (each >= 1): both are 1
     cells = {"code_commune:00001": 12.0, "code_iris:a": 10.0}
-    bounds = attack(cells, ["code_iris:b", "code_iris:c"], [("code_commune:00001", ["code_iris:a", "code_iris:b", "code_iris:c"])])
+    bounds = attack(cells, ["code_iris:b", "code_iris:c"],
+                    [("code_commune:00001", ["code_iris:a", "code_iris:b", "code_iris:c"])])
     assert bounds == {"code_iris:b": (1.0, 1.0), "code_iris:c": (1.0, 1.0)}
 
 

@@ -31,3 +31,26 @@ def run_cli(args: list[str], env: dict, cwd: Path) -> subprocess.CompletedProces
                           timeout=900)
     assert done.returncode == 0, f"datacites {' '.join(args)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     return done
+
+
+def load_demonstrator(name: str):
+    """A demonstrator of the clone as its component declares it: (card, registry, module)."""
+    import importlib
+
+    import yaml
+
+    from pipelines.components.build import demonstrator_card
+    from pipelines.indicators import load_registry
+
+    folder = Path(__file__).resolve().parent.parent / "demonstrators" / name
+    attributes = yaml.safe_load((folder / "defs.yaml").read_text(encoding="utf-8"))["attributes"]
+    card = demonstrator_card(attributes, folder / "defs.yaml")
+    module = importlib.import_module(f"demonstrators.{name}.{Path(card.module).stem}")
+    return card, load_registry(folder / "indicators.yaml"), module
+
+
+def step_context(card, registry, territory, **params):
+    """The context a step of `card` receives, with `params` overriding its own."""
+    from pipelines.catalogue import StepContext, load_sources
+
+    return StepContext.build(card.model_copy(update={"params": card.params | params}), territory, load_sources(), registry)

@@ -219,7 +219,8 @@ def crossing(iris_table: pd.DataFrame, values: pd.Series, ctx) -> dict:
 
     sentence = (
         f"Les données publiques seules (réseau de bus et carreaux de l'INSEE) désignent {len(poorly)} IRIS où moins "
-        f"de {format_fr(threshold, '%', decimals=0)} des habitants vivent près d'un arrêt fréquent, soit {format_fr(public, 'habitants')}. "
+        f"de {format_fr(threshold, '%', decimals=0)} des habitants vivent près d'un arrêt fréquent, "
+        f"soit {format_fr(public, 'habitants')}. "
         f"L'enquête déplacements anonymisée y mesure {pct(shares['poor'])} de déplacements en voiture, contre "
         f"{pct(shares['well'])} dans les IRIS bien desservis. Dans {len(car_bound)} de ces IRIS "
         f"({format_fr(shared, 'habitants')}), la voiture dépasse la moyenne du territoire "

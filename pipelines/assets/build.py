@@ -34,14 +34,19 @@ def demonstrator_ids(defs: dg.Definitions) -> list[str]:
     return sorted(key.path[0] for key in keys if key is not None and len(key.path) == 2 and key.path[1] == "published")
 
 
-def build_definitions(territory_id: str | None = None) -> dg.Definitions:
-    """The Definitions of the code location; loads without the sample or any secret."""
+def load_demonstrators_of(territory_id: str) -> dg.Definitions:
+    """The demonstrator components of the configured folder, built for `territory_id`."""
     from pipelines.components.loading import load_demonstrators
     from pipelines.components.scope import territory_scope
 
+    with territory_scope(territory_id):
+        return load_demonstrators()
+
+
+def build_definitions(territory_id: str | None = None) -> dg.Definitions:
+    """The Definitions of the code location; loads without the sample or any secret."""
     territory = territory_id or config.DEFAULT_TERRITORY
-    with territory_scope(territory):
-        demonstrators = load_demonstrators()
+    demonstrators = load_demonstrators_of(territory)
     demos = demonstrator_ids(demonstrators)
     own = dg.Definitions(
         assets=source_assets(territory) + ([site_asset(demos)] if demos else []),

@@ -11,7 +11,7 @@
 import dagster as dg
 import pandas as pd
 
-from pipelines.assets.sensitivity import ROLE_TAG, TAG
+from pipelines.assets.sensitivity import TAG
 from pipelines.catalogue import SourceCard, Territory, source_path
 from pipelines.connectors import get_connector
 from pipelines.errors import SourceError

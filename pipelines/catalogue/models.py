@@ -12,10 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from pipelines.config import (
     COMMUNE_CODE_PATTERN,
+    MAX_DOMINANCE_SHARE,
     MIN_BUSINESS_UNITS,
     MIN_DELIVERY_POINTS,
     MIN_HOUSEHOLDS,
-    MAX_DOMINANCE_SHARE,
 )
 
 Sensitivity = Literal["public", "private", "personal"]
@@ -73,7 +73,8 @@ class Aggregation(_Card):
     method: Literal["hmac-sha256"] = Field(
         default="hmac-sha256", description="the only method accepted: an unkeyed hash of a 14-digit number can be enumerated")
     unit: str = Field(description="column identifying units (counted distinct), e.g. the meter")
-    weight: str | None = Field(default=None, description="column holding units per row (e.g. delivery points) instead of one per row")
+    weight: str | None = Field(default=None,
+                               description="column holding units per row (e.g. delivery points) instead of one per row")
     zonings: list[Literal["iris", "commune"]] = Field(
         default_factory=lambda: ["iris", "commune"], description="nested zonings the aggregates are published on")
     values: dict[str, Literal["sum", "mean"]] = Field(default_factory=dict)
@@ -118,9 +119,8 @@ class SourceCard(_Card):
 
     @model_validator(mode="after")
     def _sensitive_sources_are_aggregated(self) -> "SourceCard":
-        if self.sensitivity == "personal":
-            if self.aggregation is None or not self.aggregation.identifiers:
-                raise ValueError("a personal source needs an `aggregation:` section naming its `identifiers`")
+        if self.sensitivity == "personal" and (self.aggregation is None or not self.aggregation.identifiers):
+            raise ValueError("a personal source needs an `aggregation:` section naming its `identifiers`")
         return self
 
     @field_validator("columns")

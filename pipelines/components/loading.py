@@ -6,12 +6,14 @@ import hashlib
 import importlib.machinery
 import importlib.util
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 
 import dagster as dg
 
 from pipelines import config
+from pipelines.errors import DatacitesError
 
 PROJECT_DIR = config.PACKAGE_DIR.parent  # where pyproject.toml's [tool.dg] names `demonstrators`
 
@@ -24,11 +26,38 @@ def load_demonstrators(folder: Path | None = None) -> dg.Definitions:
     and handed to the same loader.
     """
     folder = Path(folder or config.DEMONSTRATORS_DIR).resolve()
+    try:
+        with warnings.catch_warnings():
+            # Dagster flags parts of its own loader as preview or beta: noise for our users.
+            warnings.simplefilter("ignore", category=dg.PreviewWarning)
+            warnings.simplefilter("ignore", category=dg.BetaWarning)
+            return _load(folder)
+    except DatacitesError:
+        raise
+    except Exception as exc:
+        # Dagster wraps our errors in its own, whose message is a tree of the folder:
+        # show the one that names the file and the fix.
+        cause = _our_cause(exc)
+        if cause is None:
+            raise
+        raise cause from None
+
+
+def _load(folder: Path) -> dg.Definitions:
     if folder == (PROJECT_DIR / "demonstrators").resolve():
         return dg.load_from_defs_folder(path_within_project=PROJECT_DIR)
     module = _import_folder(folder)
-    return dg.ComponentTree(defs_module=module, project_root=folder.parent,
-                            code_location_name="datacites").build_defs()
+    return dg.ComponentTree(defs_module=module, project_root=folder.parent, code_location_name="datacites").build_defs()
+
+
+def _our_cause(exc: BaseException) -> DatacitesError | None:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DatacitesError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _import_folder(folder: Path) -> ModuleType:

@@ -70,10 +70,8 @@ def _first(mask: np.ndarray) -> int:
 
 def _bad_positions(text: pa.ChunkedArray, parsed: pa.ChunkedArray | np.ndarray) -> np.ndarray:
     was_value = pc.is_valid(text).to_numpy(zero_copy_only=False)
-    if isinstance(parsed, np.ndarray):
-        became_null = np.isnan(parsed)
-    else:
-        became_null = pc.is_null(parsed).to_numpy(zero_copy_only=False)
+    became_null = (np.isnan(parsed) if isinstance(parsed, np.ndarray)
+                   else pc.is_null(parsed).to_numpy(zero_copy_only=False))
     return was_value & became_null
 
 

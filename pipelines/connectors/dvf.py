@@ -32,8 +32,7 @@ import pyarrow.compute as pc
 from pipelines.connectors._columns import header_key, resolve_columns
 from pipelines.connectors._csv import CsvTable, read_csv, read_header
 from pipelines.connectors._points import points_frame, project_points
-from pipelines.connectors._values import (as_text, parse_code, parse_date, parse_float,
-                                          parse_int)
+from pipelines.connectors._values import as_text, parse_code, parse_date, parse_float, parse_int
 from pipelines.connectors.registry import connector
 
 __all__ = ["read_dvf", "mutations", "DVF_COLUMNS"]

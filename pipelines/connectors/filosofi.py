@@ -35,8 +35,7 @@ import shapely
 from pipelines.connectors._columns import header_key, resolve_columns
 from pipelines.connectors._csv import read_csv, read_header
 from pipelines.connectors._geo import read_layer
-from pipelines.connectors._values import (FrameLocator, Locator, as_text, mask_tokens,
-                                          parse_code, parse_float)
+from pipelines.connectors._values import FrameLocator, Locator, as_text, mask_tokens, parse_code, parse_float
 from pipelines.connectors.registry import connector
 from pipelines.errors import SourceError
 from pipelines.spatial.grid import cell_polygons

@@ -36,8 +36,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.connectors._csv import CsvTable, read_csv, read_header
 from pipelines.connectors._crs import transformer
+from pipelines.connectors._csv import CsvTable, read_csv, read_header
 from pipelines.connectors._points import points_frame, project_points
 from pipelines.connectors._values import as_text, parse_date, parse_float, parse_int
 from pipelines.connectors.registry import connector

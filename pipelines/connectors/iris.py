@@ -20,8 +20,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelines.connectors._values import parse_code
-from pipelines.connectors._zones import (check_unique, finish_zones, open_zone_layer,
-                                         require_consistent)
+from pipelines.connectors._zones import check_unique, finish_zones, open_zone_layer, require_consistent
 from pipelines.connectors.registry import connector
 
 __all__ = ["read_iris", "IRIS_COLUMNS"]

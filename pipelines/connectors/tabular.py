@@ -24,8 +24,16 @@ import pandas as pd
 from pipelines.connectors._columns import require_exact
 from pipelines.connectors._csv import CsvTable, read_csv, read_header
 from pipelines.connectors._points import points_frame, project_points
-from pipelines.connectors._values import (CODE_PATTERNS, as_text, parse_bool, parse_code,
-                                          parse_date, parse_float, parse_int, parse_month)
+from pipelines.connectors._values import (
+    CODE_PATTERNS,
+    as_text,
+    parse_bool,
+    parse_code,
+    parse_date,
+    parse_float,
+    parse_int,
+    parse_month,
+)
 from pipelines.connectors.registry import connector
 from pipelines.errors import ConfigError
 

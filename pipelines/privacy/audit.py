@@ -49,6 +49,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -455,7 +456,7 @@ def _differencing_findings(tables: list[_Table],
             if kind in COUNT_RULES:
                 populations.setdefault((demo, column, kind), []).append((table, column))
     findings = []
-    for (demo, column, kind), members in sorted(populations.items(), key=lambda item: item[0]):
+    for (_demo, column, kind), members in sorted(populations.items(), key=lambda item: item[0]):
         for table, _ in members:
             findings += _format_findings(table, column)
         threshold = max(_threshold(t, kind) for t, _ in members)
@@ -548,7 +549,7 @@ def _population_relations(tables: list[_Table], column: str, total: tuple[str, f
         if counts is None:
             continue
         ids = [f"{table.name}|{z}" for z in counts.index]
-        owners.update({i: (table.name, str(z)) for i, z in zip(ids, counts.index)})
+        owners.update({i: (table.name, str(z)) for i, z in zip(ids, counts.index, strict=False)})
         series.append(pd.Series(counts.to_numpy(), index=ids))
     if not series:
         return None, owners, []

@@ -350,7 +350,7 @@ def narrow_cells(model: "AttackerModel", targets: np.ndarray, need: np.ndarray) 
         seen_min[cols] = np.minimum(seen_min[cols], solution)
         seen_max[cols] = np.maximum(seen_max[cols], solution)
     narrow = np.zeros(len(targets), dtype=bool)
-    for i, (j, width) in enumerate(zip(targets, need)):
+    for i, (j, width) in enumerate(zip(targets, need, strict=False)):
         low = model._round(seen_min[j], up=True) if np.isfinite(seen_min[j]) else np.inf
         if model.fixed[j] or not model.unknown[j]:
             narrow[i] = width > 0
@@ -366,7 +366,7 @@ def _groups(labels: np.ndarray) -> dict[int, np.ndarray]:
     """Indices per label (labels >= 0), each sorted."""
     order = np.argsort(labels, kind="stable")
     keys, starts = np.unique(labels[order], return_index=True)
-    return {int(k): order[a:b] for k, a, b in zip(keys, starts, [*starts[1:], len(order)]) if k >= 0}
+    return {int(k): order[a:b] for k, a, b in zip(keys, starts, [*starts[1:], len(order)], strict=False) if k >= 0}
 
 
 def _presolve(matrix: sparse.csr_matrix, values: np.ndarray, unknown: np.ndarray, lower: np.ndarray,
@@ -409,7 +409,7 @@ def _presolve(matrix: sparse.csr_matrix, values: np.ndarray, unknown: np.ndarray
         bad.update(dict.fromkeys(one_side[tight & (need < floor_sum - tolerance)].tolist()))
         progress = False
         solvable = single | tight
-        for row, is_single, value in zip(one_side[solvable], single[solvable], need[solvable]):
+        for row, is_single, value in zip(one_side[solvable], single[solvable], need[solvable], strict=False):
             members = sub.indices[sub.indptr[row]:sub.indptr[row + 1]]
             if not unknown[members].all():
                 continue   # solved by another row of this pass: checked on the next one

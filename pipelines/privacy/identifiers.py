@@ -62,7 +62,7 @@ def find_identifiers(text: str) -> Iterator[tuple[str, int]]:
 def redact(text: str, mask: str = "[identifiant]") -> str:
     """`text` with every identifier-like value replaced by `mask` (for short texts: names)."""
     for kind, pattern in PATTERNS.items():
-        text = pattern.sub(lambda m: mask if kind == "email" or _plausible(m.group()) else m.group(), text)
+        text = pattern.sub(lambda m, kind=kind: mask if kind == "email" or _plausible(m.group()) else m.group(), text)
     return text
 
 

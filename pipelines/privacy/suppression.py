@@ -379,7 +379,7 @@ def _check_atoms(atoms: pd.DataFrame, levels: Sequence[str], overlap: str | None
             raise ValueError(f"no zone id column '{column}' in the frame")
         if atoms[column].isna().any():
             raise ValueError(f"column '{column}' has {int(atoms[column].isna().sum())} rows without a zone")
-    for child, parent in zip(levels, levels[1:]):
+    for child, parent in zip(levels, levels[1:], strict=False):
         parents = atoms.groupby(child, sort=False)[parent].nunique()
         if (parents > 1).any():
             raise ValueError(f"zoning '{child}' is not nested in '{parent}': {int((parents > 1).sum())} "
@@ -423,7 +423,7 @@ def _piece_cells(atoms, fine, overlap, columns) -> pd.DataFrame:
 def _nested_relations(cells: pd.DataFrame, levels: Sequence[str], include_total: bool) -> list[Relation]:
     relations = []
     parents = list(levels[1:]) + ([TOTAL] if include_total else [])
-    for child, parent in zip(levels, parents):
+    for child, parent in zip(levels, parents, strict=False):
         rows = cells[cells["zoning"] == child]
         totals = cells[cells["zoning"] == parent].set_index("zone_id").index
         ids = pd.Series(cells.index[cells["zoning"] == parent], index=totals)

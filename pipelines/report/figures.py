@@ -148,7 +148,7 @@ def to_clockwise_geojson(zones: gpd.GeoDataFrame, id_col: str,
     features = [
         {"type": "Feature", "id": str(zone_id), "properties": {},
          "geometry": shapely.geometry.mapping(geom)}
-        for zone_id, geom in zip(zones[id_col], geoms)
+        for zone_id, geom in zip(zones[id_col], geoms, strict=False)
     ]
     return {"type": "FeatureCollection", "features": features}
 
@@ -198,7 +198,7 @@ def _boundary_labels(boundaries: gpd.GeoDataFrame, name: str) -> go.Scattergeo:
 
 
 def _hover(names: Iterable, values: Iterable[str]) -> list[str]:
-    return [f"<b>{name}</b><br>{value}" for name, value in zip(names, values)]
+    return [f"<b>{name}</b><br>{value}" for name, value in zip(names, values, strict=False)]
 
 
 def make_choropleth_figure(zones_gdf: gpd.GeoDataFrame, *, value: str, name: str, id_col: str,
@@ -266,7 +266,7 @@ def _zone_traces(zones: gpd.GeoDataFrame, geojson: dict, *, value: str, name: st
     present = zones[value].notna().to_numpy()
     reasons = na_reasons(zones, value, texts)
     shown = [format_fr(v, unit) if ok else f"{texts['not_published']} : {r}"
-             for v, ok, r in zip(zones[value], present, reasons)]
+             for v, ok, r in zip(zones[value], present, reasons, strict=False)]
     hover = np.array(_hover(zones[name], shown), dtype=object)
     common = dict(geojson=geojson, featureidkey="id", hovertemplate="%{text}<extra></extra>",
                   marker=dict(line=dict(color="white", width=0.8)))
@@ -292,7 +292,7 @@ def _unique_labels(names: pd.Series, ids: pd.Series | None) -> list[str]:
     if ids is None or not names.duplicated(keep=False).any():
         return names.tolist()
     dup = names.duplicated(keep=False)
-    return [f"{n} ({i})" if d else n for n, i, d in zip(names, ids.astype(str), dup)]
+    return [f"{n} ({i})" if d else n for n, i, d in zip(names, ids.astype(str), dup, strict=False)]
 
 
 def _select_extremes(frame: pd.DataFrame, value: str, max_bars: int) -> pd.DataFrame:

@@ -111,11 +111,11 @@ def labelled_zones(demo: Demonstrator, zoning: str) -> pd.DataFrame:
     parent = demo.id_column("commune")
     if zoning != "commune" and communes is not None and parent in table.columns:
         lookup = dict(zip(communes[parent].astype(str),
-                          communes[demo.name_column("commune")].astype(str)))
+                          communes[demo.name_column("commune")].astype(str), strict=False))
         table["_commune"] = table[parent].astype(str).map(lookup).fillna("")
-    own = [not c or c in n for n, c in zip(names, table["_commune"])]
-    table[LABEL] = [n if o else f"{n}, {c}" for n, c, o in zip(names, table["_commune"], own)]
-    table[INLINE] = [n if o else f"{n}, {c}" for n, c, o in zip(names, table["_commune"], own)]
+    own = [not c or c in n for n, c in zip(names, table["_commune"], strict=False)]
+    table[LABEL] = [n if o else f"{n}, {c}" for n, c, o in zip(names, table["_commune"], own, strict=False)]
+    table[INLINE] = [n if o else f"{n}, {c}" for n, c, o in zip(names, table["_commune"], own, strict=False)]
     return table.sort_values(demo.id_column(zoning), kind="stable")
 
 
@@ -211,7 +211,7 @@ def map_chart(view: MainView, summary: str) -> dict:
     with_commune = bool(view.table["_commune"].astype(bool).any())
     columns = [capitalize_first(view.nouns["one"])] + ([fig_texts["col_commune"]] if with_commune else [])
     rows = []
-    for (_, row), reason in zip(view.table.iterrows(), reasons):
+    for (_, row), reason in zip(view.table.iterrows(), reasons, strict=False):
         shown = view.fmt(row[view.value]) if reason == "" else f"{fig_texts['not_published']} ({reason})"
         name = str(row[demo.name_column(view.zoning)])
         rows.append((name, ([row["_commune"]] if with_commune else []) + [shown]))
@@ -235,7 +235,7 @@ def ranking_chart(view: MainView, max_bars: int = 40) -> dict:
                   reference=view.fmt(view.reference.value))
     key = "ranking_caption_truncated" if len(ranked) > max_bars else "ranking_caption"
     rows = [(str(rank), [label, view.fmt(value)])
-            for rank, (label, value) in enumerate(zip(ranked[LABEL], ranked[view.value]), start=1)]
+            for rank, (label, value) in enumerate(zip(ranked[LABEL], ranked[view.value], strict=False), start=1)]
     table = _table(fig_texts["ranking_table_caption"].format(indicator=view.title,
                                                            zonings=view.nouns["many"]),
                    [fig_texts["col_rank"], capitalize_first(view.nouns["one"]), view.title], rows)

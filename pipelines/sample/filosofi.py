@@ -90,10 +90,10 @@ def publish_counts(cells: Cells, targets: Targets, seed: int) -> GridCounts:
     v["men_surf"] = np.round(men * p.surface * rng.lognormal(0, 0.05, len(men)), 1)
     v["men_coll"] = split.binomial(p.collective)
     v["men_mais"] = np.round(men - v["men_coll"], 1)
-    v.update(zip(PERIOD_COLUMNS, split.multinomial(p.period).T))
+    v.update(zip(PERIOD_COLUMNS, split.multinomial(p.period).T, strict=False))
     v["log_soc"] = split.binomial(p.social / (1 - p.owner), np.maximum(men - v["men_prop"], 0))
     ages = _Splitter(ind, imputed, rng).multinomial(p.age)
-    v.update(zip(AGE_COLUMNS, ages.T))
+    v.update(zip(AGE_COLUMNS, ages.T, strict=False))
     v["ind_inc"] = np.zeros(len(men))
     return GridCounts(imputed, v)
 

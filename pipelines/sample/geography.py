@@ -85,7 +85,7 @@ def territory_card(zoning: Zoning, scale: float, seed: int) -> dict:
         "fictional": True,
         "working_crs": WORKING_CRS,
         "grid_crs": GRID_CRS,
-        "communes": [{"code": str(c), "name": str(n)} for c, n in zip(zoning.commune_code, zoning.commune_name)],
+        "communes": [{"code": str(c), "name": str(n)} for c, n in zip(zoning.commune_code, zoning.commune_name, strict=False)],
         "scale": int(scale) if float(scale).is_integer() else float(scale),
         "seed": int(seed),
         "data_year": DATA_YEAR,

@@ -93,7 +93,7 @@ def build_network(ctx: Context, rng: np.random.Generator):
     line_of, sample = _stop_positions(ctx, xy)
     sx, sy = xy[line_of, sample, 0], xy[line_of, sample, 1]
     hub = sample == 0
-    stop_id = np.where(hub, [f"GARE{owner[l]:03d}_{l + 1}" for l in line_of], [f"S{i:06d}" for i in range(len(line_of))])
+    stop_id = np.where(hub, [f"GARE{owner[k]:03d}_{k + 1}" for k in line_of], [f"S{i:06d}" for i in range(len(line_of))])
     lon, lat = transformer(WORKING_CRS, "EPSG:4326").transform(sx, sy)
     street = rng.integers(0, len(STREETS), len(line_of))
     commune = ctx.zoning.iris_commune[ctx.zoning.locate(ctx.land.centres[:, 0], ctx.land.centres[:, 1])]
@@ -108,7 +108,7 @@ def _lines(ctx, line_of, sample, owner, stop_id, sx, sy) -> list[Line]:
     """Group stops by line and compute running times (slower in the dense centre)."""
     lines = []
     bounds = np.searchsorted(line_of, np.arange(len(owner) + 1))
-    for index, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+    for index, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=False)):
         if b - a < 2:  # cut by the territory's edge right after the hub: no line
             continue
         centre = owner[index]
@@ -172,7 +172,7 @@ def _trips(lines: list[Line], names: dict[str, str]) -> dict[str, np.ndarray]:
         for service, direction, ids, _, stops, _ in _runs(line, line.number == 1):
             parts.append((np.full(len(ids), f"L{line.number}"), np.full(len(ids), service), ids,
                           np.full(len(ids), names[stops[-1]]), np.full(len(ids), direction)))
-    route, service, trip, headsign, direction = (np.concatenate(c) for c in zip(*parts))
+    route, service, trip, headsign, direction = (np.concatenate(c) for c in zip(*parts, strict=False))
     return {"route_id": route, "service_id": service, "trip_id": trip.astype(str),
             "trip_headsign": headsign.astype(str), "direction_id": direction.astype(np.int64)}
 
@@ -193,11 +193,11 @@ def _stop_times(lines: list[Line], counter: list[int]) -> Iterator[memoryview]:
 def _routes(lines: list[Line], names: dict[str, str]) -> dict:
     """routes.txt: one bus route per line, named after its two terminals."""
     return {
-        "route_id": [f"L{l.number}" for l in lines], "agency_id": [AGENCY_ID] * len(lines),
-        "route_short_name": [str(l.number) for l in lines],
-        "route_long_name": [f"{names[l.stop_ids[0]]} - {names[l.stop_ids[-1]]}" for l in lines],
+        "route_id": [f"L{line.number}" for line in lines], "agency_id": [AGENCY_ID] * len(lines),
+        "route_short_name": [str(line.number) for line in lines],
+        "route_long_name": [f"{names[line.stop_ids[0]]} - {names[line.stop_ids[-1]]}" for line in lines],
         "route_type": np.full(len(lines), 3),
-        "route_color": [_COLORS[l.number % len(_COLORS)] for l in lines],
+        "route_color": [_COLORS[line.number % len(_COLORS)] for line in lines],
         "route_text_color": ["FFFFFF"] * len(lines),
     }
 
@@ -238,7 +238,7 @@ def _table_bytes(columns: dict) -> list[bytes]:
 def write_gtfs(ctx: Context) -> tuple[int, int, int, int]:
     """Write ``gtfs_bus.zip``; return (routes, stops, trips, stop_times)."""
     lines, stops = build_network(ctx, ctx.rng("gtfs"))
-    names = dict(zip(stops["stop_id"], stops["stop_name"]))
+    names = dict(zip(stops["stop_id"], stops["stop_name"], strict=False))
     trips = _trips(lines, names)
     small = {**_publisher(ctx), **_calendar(ctx.year), "routes.txt": _routes(lines, names)}
     counter = [0]

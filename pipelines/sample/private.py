@@ -70,7 +70,7 @@ def _cell_chunks(per_cell: np.ndarray) -> list[tuple[int, int]]:
     """Ranges of cells holding at most about _CHUNK_BUILDINGS buildings each."""
     edges = np.searchsorted(np.cumsum(per_cell), np.arange(_CHUNK_BUILDINGS, per_cell.sum(), _CHUNK_BUILDINGS))
     bounds = np.unique(np.concatenate([[0], edges + 1, [len(per_cell)]]).clip(0, len(per_cell)))
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(zip(bounds[:-1], bounds[1:], strict=False))
 
 
 def _special_sites(ctx: Context, totals: np.ndarray, first_id: int, rng) -> dict:

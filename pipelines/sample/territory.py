@@ -145,7 +145,7 @@ def _outline(radius: float, rng: np.random.Generator) -> shapely.Polygon:
     n_vertices = int(min(4_000, 720 * max(1.0, radius / BASE_RADIUS_M) ** 0.5))
     theta = np.linspace(0, 2 * np.pi, n_vertices, endpoint=False)
     r = np.ones_like(theta)
-    for k, amplitude in zip(range(2, 8), (0.10, 0.07, 0.05, 0.04, 0.03, 0.02)):
+    for k, amplitude in zip(range(2, 8), (0.10, 0.07, 0.05, 0.04, 0.03, 0.02), strict=False):
         r += amplitude * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
     x0, y0 = ORIGIN_L93
     return shapely.Polygon(np.column_stack([x0 + radius * r * np.cos(theta), y0 + radius * r * np.sin(theta)]))

@@ -66,7 +66,7 @@ class Zoning:
         order = np.argsort(self.iris_commune, kind="stable")
         bounds = np.searchsorted(self.iris_commune[order], np.arange(len(self.commune_code) + 1))
         return np.array([
-            shapely.coverage_union_all(iris_polygons[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:])
+            shapely.coverage_union_all(iris_polygons[order[a:b]]) for a, b in zip(bounds[:-1], bounds[1:], strict=False)
         ], dtype=object)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.catalogue import load_card, load_demonstrators, load_sources, load_territory
+from pipelines.catalogue import load_card, load_sources, load_territory
 from pipelines.catalogue.models import SourceCard
 from pipelines.errors import ConfigError
 
@@ -36,8 +36,10 @@ def test_project_cards_load():
     assert cards["operator_consumption"].aggregation.rules[0].threshold == 10
     territory = load_territory("sample")
     assert territory.fictional and territory.working_crs == "EPSG:2154" and territory.grid_crs == "EPSG:3035"
-    demos = load_demonstrators()
-    assert "energy_precarity" in demos and "_template" not in demos
+    from pipelines.assets.build import demonstrator_ids, load_demonstrators_of
+
+    assert demonstrator_ids(load_demonstrators_of("sample")) == ["energy_precarity", "housing_affordability",
+                                                                  "mobility_access"]
 
 
 def test_invalid_sensitivity_names_file_field_and_allowed_values(tmp_path):
@@ -51,7 +53,8 @@ def test_invalid_sensitivity_names_file_field_and_allowed_values(tmp_path):
 
 
 def test_thresholds_may_only_be_raised(tmp_path):
-    raised = load_card(write(tmp_path, GOOD.format(sensitivity="personal", rules="{kind: households, min_units: 20}")), SourceCard)
+    card = GOOD.format(sensitivity="personal", rules="{kind: households, min_units: 20}")
+    raised = load_card(write(tmp_path, card), SourceCard)
     assert raised.aggregation.rules[0].threshold == 20
     with pytest.raises(ConfigError, match="may not be below 11"):
         load_card(write(tmp_path, GOOD.format(sensitivity="personal", rules="{kind: households, min_units: 5}")), SourceCard)
@@ -60,7 +63,8 @@ def test_thresholds_may_only_be_raised(tmp_path):
 
 
 def test_personal_source_without_identifiers_is_refused(tmp_path):
-    text = GOOD.format(sensitivity="personal", rules="{kind: households}").replace("identifiers: [numero_compteur]", "identifiers: []")
+    text = GOOD.format(sensitivity="personal", rules="{kind: households}")
+    text = text.replace("identifiers: [numero_compteur]", "identifiers: []")
     with pytest.raises(ConfigError, match="personal source needs"):
         load_card(write(tmp_path, text), SourceCard)
 

@@ -81,7 +81,7 @@ def as_zip(tmp_path, files, prefix=""):
 
 
 def counts(frame):
-    return dict(zip(frame["stop_id"], frame["departures"]))
+    return dict(zip(frame["stop_id"], frame["departures"], strict=False))
 
 
 def test_monday_counts_by_hand(tmp_path):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.connectors import available_connectors, connector, get_connector
-from pipelines.connectors import registry
+from pipelines.connectors import available_connectors, connector, get_connector, registry
 from pipelines.errors import ConfigError
 
 EXPECTED = {"communes", "dpe", "dvf", "filosofi_grid", "filosofi_zones", "gtfs", "iris",

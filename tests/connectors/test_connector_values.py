@@ -9,8 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipelines.connectors._columns import header_key
-from pipelines.connectors._values import (FrameLocator, mask_tokens, parse_bool, parse_code,
-                                          parse_date, parse_float, parse_int, parse_month)
+from pipelines.connectors._values import (
+    FrameLocator,
+    mask_tokens,
+    parse_bool,
+    parse_code,
+    parse_date,
+    parse_float,
+    parse_int,
+    parse_month,
+)
 from pipelines.errors import SourceError
 
 LOC = FrameLocator("f.csv")

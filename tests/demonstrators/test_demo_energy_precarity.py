@@ -8,17 +8,17 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from pipelines.assets.demonstrators import StepContext, load_module
-from pipelines.catalogue import load_demonstrators, load_sources, load_territory
+from pipelines.api import protected_cells
+from pipelines.catalogue import load_territory
+from tests_support import load_demonstrator, step_context
 
 CRS = "EPSG:2154"
 
 
 @pytest.fixture(scope="module")
 def energy():
-    definition, folder = load_demonstrators()["energy_precarity"]
-    ctx = StepContext(definition, load_territory("sample"), load_sources())
-    return load_module(definition, folder), ctx
+    card, registry, module = load_demonstrator("energy_precarity")
+    return module, step_context(card, registry, load_territory("sample"))
 
 
 def iris():
@@ -37,7 +37,7 @@ def test_protected_cells_stay_hidden_with_their_reason(energy):
     module, _ = energy
     table = aggregates([("iris", "000010101", 12, 60.0, 10, None), ("iris", "000010102", None, None, None, "n<10"),
                         ("commune", "00001", 20, 90.0, 16, None)])
-    shown = module.protected_by_zone(table, "iris", "code_iris", module.OPERATOR)
+    shown = protected_cells(table, "iris", "code_iris", module.OPERATOR)
     assert shown["operator_delivery_points"].tolist()[0] == 12.0 and np.isnan(shown["operator_delivery_points"][1])
     assert shown["secret_operator_delivery_points"].tolist() == ["", "n<10"]
     assert shown["code_iris"].tolist() == ["000010101", "000010102"]

@@ -8,11 +8,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from pipelines.assets.demonstrators import StepContext, load_module
-from pipelines.catalogue import load_demonstrators, load_sources
 from pipelines.catalogue.models import Territory
 from pipelines.connectors.dvf import DVF_COLUMNS, mutations
-from pipelines.indicators import load_registry
+from tests_support import load_demonstrator, step_context
 
 CRS = "EPSG:3035"
 E0, N0 = 3_800_000, 2_300_000
@@ -20,18 +18,18 @@ E0, N0 = 3_800_000, 2_300_000
 
 @pytest.fixture(scope="module")
 def demo():
-    return load_demonstrators()["housing_affordability"]
+    card, registry, _ = load_demonstrator("housing_affordability")
+    return card, registry
 
 
 @pytest.fixture(scope="module")
-def housing(demo):
-    return load_module(*demo)
+def housing():
+    return load_demonstrator("housing_affordability")[2]
 
 
 def make_ctx(demo, **params):
-    definition, _ = demo
     territory = Territory(id="test", name="Test", fictional=True, working_crs=CRS, grid_crs=CRS, data_dir="test")
-    return StepContext(definition.model_copy(update={"params": definition.params | params}), territory, load_sources())
+    return step_context(*demo, territory, **params)
 
 
 def lot(mutation, date, nature, value, kind, surface, *, lot_number=None, parcel="00001000AB0001", culture=None,
@@ -161,7 +159,15 @@ def test_commune_table_medians_from_its_own_sales(demo, housing):
     assert row["share_social_housing"] == pytest.approx(25 / 150)
     assert row["vacancy_rate"] == pytest.approx(0.1) and np.isnan(row["long_term_vacancy_rate"])
     assert "masqués par le producteur" in row["statut"]
-    assert row["_territory_median_price_m2_flats"] == 4000.0 and row["_territory_first_year"] == 2019
+    assert not [c for c in table.columns if c.startswith("_")]  # no hidden columns for the summary
+
+
+def test_territory_figures_are_medians_over_all_sales(demo, housing):
+    sales, *_ = commune_inputs()
+    figures = housing.territory_figures(sales, ctx=make_ctx(demo))
+    assert len(figures) == 1
+    assert figures["median_price_m2_flats"].iloc[0] == 4000.0 and figures["sales_flats"].iloc[0] == 21
+    assert figures["first_year"].iloc[0] == 2019
 
 
 def test_iris_table_years_of_income_and_secret_income(demo, housing):
@@ -197,14 +203,13 @@ def test_crossing_by_hand(housing):
 
 
 def test_declaration_is_consistent_with_the_registry(demo):
-    definition, _ = demo
-    registry = load_registry()
+    definition, registry = demo
     assert all(registry[i].theme == "housing" for i in definition.indicators)
     assert 3 <= len(definition.headlines) <= 5 and definition.main_indicator in definition.indicators
 
 
 def test_registry_texts_quote_the_params(demo):
-    params, registry = demo[0].params, load_registry()
+    params, registry = demo[0].params, demo[1]
     assert f"{params['surface_m2']} m²" in registry["years_income_70m2"].definition
     assert f"{params['surface_m2']} m²" in registry["years_income_70m2"].plain
     for indicator in ("median_price_m2_flats", "median_price_m2_houses", "median_price_m2_dwellings"):

@@ -16,11 +16,9 @@ import pyarrow as pa
 import pytest
 from shapely.geometry import box
 
-from pipelines.assets.demonstrators import StepContext, load_module
-from pipelines.catalogue import load_demonstrators, load_sources
 from pipelines.catalogue.models import Territory
-from pipelines.indicators import load_registry
 from pipelines.spatial import connect
+from tests_support import load_demonstrator, step_context
 
 CRS = "EPSG:3035"
 E0, N0 = 3_800_000, 2_300_000  # an origin inside EPSG:3035's area, far from the axes
@@ -28,18 +26,18 @@ E0, N0 = 3_800_000, 2_300_000  # an origin inside EPSG:3035's area, far from the
 
 @pytest.fixture(scope="module")
 def demo():
-    return load_demonstrators()["mobility_access"]
+    card, registry, _ = load_demonstrator("mobility_access")
+    return card, registry
 
 
 @pytest.fixture(scope="module")
-def mobility(demo):
-    return load_module(*demo)
+def mobility():
+    return load_demonstrator("mobility_access")[2]
 
 
 def make_ctx(demo, **params):
-    definition, _ = demo
     territory = Territory(id="test", name="Test", fictional=True, working_crs=CRS, grid_crs=CRS, data_dir="test")
-    return StepContext(definition.model_copy(update={"params": definition.params | params}), territory, load_sources())
+    return step_context(*demo, territory, **params)
 
 
 def grid(lower_left_x: list[float], ind: list[float]) -> gpd.GeoDataFrame:
@@ -137,29 +135,6 @@ def test_kdtree_scales_to_a_large_territory(mobility):
     np.testing.assert_allclose(distances[sample], brute, rtol=1e-12)
 
 
-def test_stop_departures_recounts_another_day(tmp_path, demo, mobility, monkeypatch):
-    # A feed with a weekday service (two trips) and a Saturday service (one trip).
-    files = {
-        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nS1,Mairie,46.5,3.0\nS2,Gare,46.51,3.01\n",
-        "trips.txt": "route_id,service_id,trip_id\nR,WK,T1\nR,WK,T2\nR,SA,T3\n",
-        "stop_times.txt": ("trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
-                           "T1,07:00:00,07:00:00,S1,1\nT1,07:10:00,07:10:00,S2,2\n"
-                           "T2,08:00:00,08:00:00,S1,1\nT2,08:10:00,08:10:00,S2,2\n"
-                           "T3,09:00:00,09:00:00,S1,1\nT3,09:10:00,09:10:00,S2,2\n"),
-        "calendar.txt": ("service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\n"
-                         "WK,1,1,1,1,1,0,0,20240101,20240131\nSA,0,0,0,0,0,1,0,20240101,20240131\n"),
-    }
-    for name, text in files.items():
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    monkeypatch.setattr(mobility, "source_path", lambda card, territory: tmp_path)
-    staged = stops([(0, 0), (10, 10)], [2, 0])
-    assert mobility.stop_departures(staged, ctx=make_ctx(demo, day=None)) is staged
-    assert mobility.stop_departures(staged, ctx=make_ctx(demo, day="2024-01-08")) is staged
-    saturday = mobility.stop_departures(staged, ctx=make_ctx(demo, day="2024-01-06"))
-    assert saturday.set_index("stop_id")["departures"].to_dict() == {"S1": 1, "S2": 0}
-    assert saturday.attrs["day"] == "2024-01-06" and saturday.attrs["crs"] == "EPSG:3035"
-
-
 # --- protected aggregates and published tables ------------------------------------------
 
 def survey_aggregates() -> pd.DataFrame:
@@ -208,18 +183,25 @@ def test_iris_table_joins_protected_aggregates(demo, mobility):
     assert table.loc["000010002", "carsharing_trips_per_1000"] == 0.0
 
 
-def test_commune_table_sums_iris_and_keeps_the_territory_total(demo, mobility):
+def test_commune_table_sums_iris_and_joins_the_commune_cells(demo, mobility):
     communes = gpd.GeoDataFrame({"code_commune": ["00001"], "nom_commune": ["Ville"]},
                                 geometry=[box(E0, N0, E0 + 3000, N0 + 1000)], crs=CRS)
     access = access_counts()
-    access.attrs["day"] = "2024-01-08"
     table = mobility.indicators_by_commune(access, survey_aggregates(), carsharing_aggregates(), iris_zones(),
                                            communes, ctx=make_ctx(demo))
     row = table.iloc[0]
     assert row["population"] == 1500 and row["population_served"] == 900 and row["share_population_served"] == 0.6
     assert row["survey_households"] == 26 and row["carsharing_stations"] == 4 and row["carsharing_trips"] == 900
     assert row["carsharing_trips_per_1000"] == 600.0
-    assert row["_territory_carsharing_trips"] == 900 and row["_territory_day"] == "2024-01-08"
+    assert not [c for c in table.columns if c.startswith("_")]  # no hidden columns for the summary
+
+
+def test_territory_figures_take_the_operators_own_total_and_the_day(demo, mobility):
+    staged = stops([(0, 0)], [3])
+    staged.attrs["day"] = "2024-01-08"
+    figures = mobility.territory_figures(carsharing_aggregates(), staged, ctx=make_ctx(demo))
+    assert len(figures) == 1 and figures["carsharing_trips"].iloc[0] == 900.0
+    assert figures["carsharing_stations"].iloc[0] == 4.0 and figures["day"].iloc[0] == "2024-01-08"
 
 
 def test_crossing_by_hand(demo, mobility):
@@ -245,15 +227,14 @@ def test_crossing_by_hand(demo, mobility):
 # --- declarations -----------------------------------------------------------------------
 
 def test_declaration_is_consistent_with_the_registry(demo):
-    definition, _ = demo
-    registry = load_registry()
+    definition, registry = demo
     assert all(registry[i].theme == "mobility" for i in definition.indicators)
     assert set(definition.protected) <= set(definition.indicators)
     assert 3 <= len(definition.headlines) <= 5 and definition.main_indicator in definition.indicators
 
 
 def test_registry_texts_quote_the_params(demo):
-    params, registry = demo[0].params, load_registry()
+    params, registry = demo[0].params, demo[1]
     for text in (registry["share_population_served"].definition, registry["share_population_served"].plain,
                  registry["population_served"].definition):
         assert f"{params['distance_m']} m" in text and f"au moins {params['min_departures']} bus" in text

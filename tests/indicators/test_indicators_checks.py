@@ -4,11 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipelines.config import PACKAGE_DIR
 from pipelines.errors import ConfigError
 from pipelines.indicators import load_registry
 from pipelines.indicators.checks import check_ranges, check_totals
 from pipelines.indicators.registry import Indicator
 from pipelines.indicators.text import crossing_sentence, headline
+
+ENERGY = PACKAGE_DIR.parent / "demonstrators" / "energy_precarity" / "indicators.yaml"
 
 
 def indicator(id_, kind, unit="ménages"):
@@ -16,8 +19,8 @@ def indicator(id_, kind, unit="ménages"):
                      zonings=["iris"], sources=["x"], theme="energy")
 
 
-def test_registry_holds_every_demonstrator_indicator_once():
-    registry = load_registry()
+def test_a_demonstrators_registry_is_its_own_indicators_file():
+    registry = load_registry(ENERGY)
     assert registry["share_fg"].kind == "share" and registry["share_fg"].unit == "%"
     assert registry["households"].bounds() == (0.0, None)
     assert registry["share_fg"].bounds() == (0.0, 1.0)
@@ -29,6 +32,8 @@ def test_duplicated_indicator_is_refused(tmp_path):
     (tmp_path / "two.yaml").write_text(entry, encoding="utf-8")
     with pytest.raises(ConfigError, match="'a' is declared twice"):
         load_registry.__wrapped__(tmp_path)
+    with pytest.raises(ConfigError, match="no indicator registry"):
+        load_registry.__wrapped__(tmp_path / "indicators.yaml")
 
 
 def test_ranges_flag_shares_above_one_and_infinite_counts_but_not_missing_values():
@@ -58,7 +63,7 @@ def test_crossing_sentence_states_the_difference_in_numbers():
 
 
 def test_headline_uses_the_plain_sentence_when_declared():
-    registry = load_registry()
+    registry = load_registry(ENERGY)
     shown = headline(registry["share_fg"], 0.2634)
     assert shown["text"] == "26,3\u00a0%" and shown["explanation"] == registry["share_fg"].plain
 

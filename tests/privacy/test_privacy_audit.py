@@ -269,7 +269,7 @@ def test_leaking_example_protected_by_protect_hierarchy_passes(stations_folder):
                                        "000030002": 1}.items() for _ in range(n)])
     table = protect_hierarchy(atoms, levels=["iris", "commune"], count_column="units", threshold=3)
     values = {(z, i): (None if pd.isna(v) else int(v))
-              for z, i, v in zip(table["zoning"], table["zone_id"], table["units"])}
+              for z, i, v in zip(table["zoning"], table["zone_id"], table["units"], strict=False)}
     assert values[("total", "total")] is None   # the territory total is hidden
     write_stations(stations_folder, {i: v for (z, i), v in values.items() if z == "iris"},
                    {i: v for (z, i), v in values.items() if z == "commune"})

@@ -48,7 +48,7 @@ def attacker_intervals(table: pd.DataFrame, micro: pd.DataFrame, overlap: bool) 
 
     A hidden cell of the table is listed, so exists: at least 1. A piece may not exist: >= 0.
     """
-    value = {(z, i): v for z, i, v in zip(table["zoning"], table["zone_id"], table["households"])}
+    value = {(z, i): v for z, i, v in zip(table["zoning"], table["zone_id"], table["households"], strict=False)}
     unknown = [k for k, v in value.items() if pd.isna(v)]
     pieces = micro.groupby(["iris", "grid"]).size() if overlap else pd.Series(dtype=int)
     unknown += [("piece", f"{i}|{g}") for i, g in pieces.index]
@@ -96,7 +96,7 @@ def test_no_small_published_cell_and_no_hidden_cell_solvable(case):
     truth = {("iris", k): v for k, v in micro.groupby("iris").size().items()}
     truth |= {("commune", k): v for k, v in micro.groupby("commune").size().items()}
     truth |= {("grid", k): v for k, v in micro.groupby("grid").size().items()} | {("total", "total"): len(micro)}
-    for z, i, v in zip(table["zoning"], table["zone_id"], table["households"]):
+    for z, i, v in zip(table["zoning"], table["zone_id"], table["households"], strict=False):
         assert pd.isna(v) or v == truth[(z, i)]          # published values are the true ones
     intervals, pieces = attacker_intervals(table, micro, overlap)
     for key, (low, high) in intervals.items():

@@ -15,7 +15,7 @@ from pipelines.privacy.suppression import protect_hierarchy, secondary_suppressi
 
 def hidden(table: pd.DataFrame) -> dict[tuple[str, str], str]:
     rows = table[table["secret"].notna()]
-    return {(z, i): r for z, i, r in zip(rows["zoning"], rows["zone_id"], rows["secret"])}
+    return {(z, i): r for z, i, r in zip(rows["zoning"], rows["zone_id"], rows["secret"], strict=False)}
 
 
 # --- primary ---------------------------------------------------------------------------

@@ -216,7 +216,7 @@ def test_headline_figures_equal_demonstrator_json(pages, site):
     for demo_id, meta in metas.items():
         shown = _headline_texts(opened[f"{demo_id}.html"].page, ".headline")
         assert [label for label, _ in shown] == [h["label"] for h in meta["headlines"]]
-        for (label, text), headline in zip(shown, meta["headlines"]):
+        for (label, text), headline in zip(shown, meta["headlines"], strict=False):
             assert parse_fr(text) == pytest.approx(_shown(headline["value"], headline["unit"]), abs=_half_digit(text)), label
             assert text.endswith(headline["unit"]), label
     cards = _headline_texts(opened["index.html"].page, ".key-figure")
@@ -236,7 +236,7 @@ def test_map_table_equals_the_published_table(pages, site):
             document.querySelectorAll('#figure-carte + details table tbody tr')).map(tr =>
             [tr.querySelector('th').textContent, tr.querySelector('td:last-child').textContent])""")
         assert [name for name, _ in rows] == zones.sort_values("code_iris")["nom_iris"].tolist()
-        for (name, text), value in zip(rows, zones.sort_values("code_iris")[main]):
+        for (name, text), value in zip(rows, zones.sort_values("code_iris")[main], strict=False):
             if value != value:  # NA: suppressed
                 assert text.startswith("Non publié"), name
             else:
@@ -271,7 +271,7 @@ def test_hovering_a_zone_shows_its_name_and_french_value(pages, site):
     _, metas, outputs = site
     zones = gpd.read_parquet(outputs / "energy_precarity" / "energy_precarity_iris.parquet")
     communes = gpd.read_parquet(outputs / "energy_precarity" / "energy_precarity_commune.parquet")
-    communes = dict(zip(communes.code_commune, communes.nom_commune))
+    communes = dict(zip(communes.code_commune, communes.nom_commune, strict=False))
     main = metas["energy_precarity"]["main_indicator"]
     unit = next(i["unit"] for i in metas["energy_precarity"]["indicators"] if i["id"] == main)
     # a commune with a single IRIS (same name) is not repeated in brackets

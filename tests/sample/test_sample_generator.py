@@ -23,23 +23,19 @@ from scipy.stats import spearmanr
 
 from pipelines.config import COMMUNE_CODE_PATTERN, IRIS_CODE_PATTERN
 from pipelines.sample import (
-    MAX_COMMUNES, SAMPLE_FILES, Targets, commune_codes, generate_sample, main,
+    MAX_COMMUNES,
+    SAMPLE_FILES,
+    Targets,
+    commune_codes,
+    generate_sample,
+    main,
 )
 
 CENTRE_L93 = (700_000.0, 6_600_000.0)
 EP_BOUNDS = {"A": (0, 70), "B": (70, 110), "C": (110, 180), "D": (180, 250), "E": (250, 330), "F": (330, 420), "G": (420, 1e9)}
 ADEME_PERIODS = {"avant 1948", "1948-1974", "1975-1977", "1978-1982", "1983-1988", "1989-2000",
                  "2001-2005", "2006-2012", "2013-2021", "après 2021"}
-GEO_DVF_HEADER = (
-    "id_mutation,date_mutation,numero_disposition,nature_mutation,valeur_fonciere,adresse_numero,"
-    "adresse_suffixe,adresse_nom_voie,adresse_code_voie,code_postal,code_commune,nom_commune,"
-    "code_departement,ancien_code_commune,ancien_nom_commune,id_parcelle,ancien_id_parcelle,"
-    "numero_volume,lot1_numero,lot1_surface_carrez,lot2_numero,lot2_surface_carrez,lot3_numero,"
-    "lot3_surface_carrez,lot4_numero,lot4_surface_carrez,lot5_numero,lot5_surface_carrez,nombre_lots,"
-    "code_type_local,type_local,surface_reelle_bati,nombre_pieces_principales,code_nature_culture,"
-    "nature_culture,code_nature_culture_speciale,nature_culture_speciale,surface_terrain,longitude,"
-    "latitude,section_prefixe"
-).split(",")
+GEO_DVF_HEADER = ["id_mutation", "date_mutation", "numero_disposition", "nature_mutation", "valeur_fonciere", "adresse_numero", "adresse_suffixe", "adresse_nom_voie", "adresse_code_voie", "code_postal", "code_commune", "nom_commune", "code_departement", "ancien_code_commune", "ancien_nom_commune", "id_parcelle", "ancien_id_parcelle", "numero_volume", "lot1_numero", "lot1_surface_carrez", "lot2_numero", "lot2_surface_carrez", "lot3_numero", "lot3_surface_carrez", "lot4_numero", "lot4_surface_carrez", "lot5_numero", "lot5_surface_carrez", "nombre_lots", "code_type_local", "type_local", "surface_reelle_bati", "nombre_pieces_principales", "code_nature_culture", "nature_culture", "code_nature_culture_speciale", "nature_culture_speciale", "surface_terrain", "longitude", "latitude", "section_prefixe"]
 GRID_COLUMNS = [
     "idcar_200m", "idcar_1km", "idcar_nat", "i_est_200", "i_est_1km", "lcog_geo", "ind", "men",
     "men_pauv", "men_1ind", "men_5ind", "men_prop", "men_fmp", "ind_snv", "men_surf", "men_coll",
@@ -139,7 +135,8 @@ def test_every_file_is_written_and_says_it_is_fictional(out):
     assert sorted(p.name for p in out.iterdir()) == sorted(SAMPLE_FILES)
     notice = (out / "LISEZMOI_FICTIF.txt").read_text(encoding="utf-8")
     assert "FICTIVES" in notice and "FICTIONAL" in notice
-    agency = pd.read_csv(zipfile.ZipFile(out / "gtfs_bus.zip").open("agency.txt"), dtype=str)
+    with zipfile.ZipFile(out / "gtfs_bus.zip") as feed, feed.open("agency.txt") as handle:
+        agency = pd.read_csv(handle, dtype=str)
     assert "FICTIF" in agency.agency_name.iloc[0]
     assert "FICTI" in pyogrio.read_info(out / "contours_iris.gpkg")["layer_metadata"]["DESCRIPTION"]
 
@@ -177,8 +174,8 @@ def test_iris_tile_their_commune_and_communes_tile_the_territory(iris, communes)
     iris_area = iris.assign(area=iris.area).groupby("INSEE_COM").area.sum()
     commune_area = communes.set_index("INSEE_COM").area
     np.testing.assert_allclose(iris_area.loc[commune_area.index], commune_area, rtol=1e-9)
-    for code, geometry in zip(communes.INSEE_COM, communes.geometry):
-        assert iris[iris.INSEE_COM == code].union_all().symmetric_difference(geometry).area < 1e-6
+    for code, geometry in zip(communes.INSEE_COM, communes.geometry, strict=False):
+        assert iris[code == iris.INSEE_COM].union_all().symmetric_difference(geometry).area < 1e-6
     left, right = iris.sindex.query(iris.geometry, predicate="intersects")
     pairs = left < right
     overlap = iris.geometry.values[left[pairs]].intersection(iris.geometry.values[right[pairs]]).area
@@ -221,7 +218,7 @@ def test_income_tables_are_coherent_with_the_grid(out, grid, iris):
 # --------------------------------------------------------------------------- DPE
 def test_every_dpe_point_is_in_a_grid_cell_and_in_its_iris(dpe, grid):
     assert dpe.CODE_IRIS.notna().all()
-    assert (dpe.INSEE_COM == dpe.code_insee_ban).all()
+    assert (dpe.code_insee_ban == dpe.INSEE_COM).all()
     e, n = pyproj.Transformer.from_crs(2154, 3035, always_xy=True).transform(dpe.geometry.x, dpe.geometry.y)
     corner = lambda v: (np.floor(v / 200) * 200).astype(int).astype(str)  # noqa: E731
     ids = "CRS3035RES200mN" + corner(n) + "E" + corner(e)

@@ -57,9 +57,9 @@ def shapely_reference(source, target, column):
     """Same rule computed independently with shapely, cell by cell."""
     totals = dict.fromkeys(target["iris"], 0.0)
     unassigned = 0.0
-    for cell, value in zip(source.geometry, source[column]):
+    for cell, value in zip(source.geometry, source[column], strict=False):
         areas = {code: cell.intersection(zone).area
-                 for code, zone in zip(target["iris"], target.geometry)}
+                 for code, zone in zip(target["iris"], target.geometry, strict=False)}
         covered = sum(areas.values())
         if covered == 0:
             unassigned += value

@@ -115,7 +115,7 @@ def shapely_reference(frame: pd.DataFrame, zones: gpd.GeoDataFrame) -> list:
     geoms = np.asarray(zones.geometry.array)
     codes = zones["code"].to_numpy()
     answer = []
-    for x, y in zip(frame["x"], frame["y"]):
+    for x, y in zip(frame["x"], frame["y"], strict=False):
         hits = codes[shapely.intersects_xy(geoms, x, y)]
         answer.append(min(hits) if len(hits) else None)
     return answer
