@@ -11,9 +11,10 @@ from pathlib import Path
 from types import ModuleType
 
 import dagster as dg
+from pydantic import ValidationError
 
 from pipelines import config
-from pipelines.errors import DatacitesError
+from pipelines.errors import ConfigError, DatacitesError
 
 PROJECT_DIR = config.PACKAGE_DIR.parent  # where pyproject.toml's [tool.dg] names `demonstrators`
 
@@ -51,10 +52,15 @@ def _load(folder: Path) -> dg.Definitions:
 
 
 def _our_cause(exc: BaseException) -> DatacitesError | None:
+    """Our error behind Dagster's, or its schema validation turned into one (with the
+    file and line Dagster attaches to each field)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, DatacitesError):
             return exc
+        if isinstance(exc, ValidationError):
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+            return ConfigError(f"{problems}. Fix: correct the attribute in defs.yaml (`dg check defs` shows the lines)")
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None

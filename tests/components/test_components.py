@@ -108,6 +108,12 @@ def test_an_unknown_step_input_names_the_known_assets(tmp_path):
     assert str(defs) in message and "'staged_dpee'" in message and "staged_dpe," in message and "Fix:" in message
 
 
+def test_a_misspelt_attribute_names_the_file_and_line(tmp_path):
+    defs, message = load_error(tmp_path, "  main_indicator: share", "  main_indicatr: share")
+    assert f"attributes.main_indicatr at {defs}:14: Extra inputs are not permitted" in message
+    assert f"attributes.main_indicator at {defs}:" in message and "Field required" in message
+
+
 def test_a_function_without_ctx_is_refused(tmp_path):
     folder = copy_demonstrators(tmp_path)
     edit(folder / "energy_precarity" / "energy.py", "def dwellings_by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, "
