@@ -12,13 +12,23 @@ from pipelines import config
 from pipelines.errors import DatacitesError
 
 
+def _profiles() -> dict[str, object]:
+    """The sample generator's profiles by the id of the territory each generates."""
+    from pipelines.sample import PROFILES
+
+    return {profile.territory_id: profile for profile in PROFILES.values()}
+
+
 def cmd_sample(args) -> int:
+    from pipelines.sample import get_profile
     from pipelines.sample.cli import main as sample_main
 
-    argv = ["--scale", str(args.scale), "--seed", str(args.seed)] + (["--out", str(args.out)] if args.out else [])
+    argv = ["--profile", args.profile, "--scale", str(args.scale)]
+    argv += (["--seed", str(args.seed)] if args.seed is not None else []) + (["--out", str(args.out)] if args.out else [])
     rc = sample_main(argv)
-    if rc == 0 and (args.out is None or Path(args.out).resolve() == config.SAMPLE_DIR.resolve()):
-        (config.SAMPLE_DIR / ".generator").write_text(generator_fingerprint())  # `run` will not redo it
+    folder = config.SOURCES_DIR / get_profile(args.profile).data_dir
+    if rc == 0 and (args.out is None or Path(args.out).resolve() == folder.resolve()):
+        (folder / ".generator").write_text(generator_fingerprint())  # `run` will not redo it
     return rc
 
 
@@ -31,16 +41,20 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def ensure_sample(scale: float = 1) -> None:
-    """Generate the sample territory when its files are missing or were made by older code."""
-    stamp = config.SAMPLE_DIR / ".generator"
+def ensure_sample(scale: float = 1, territory: str = "sample") -> None:
+    """Generate a fictional territory's files when missing or made by older generator code."""
+    profile = _profiles().get(territory)
+    if profile is None:
+        return  # not a generated territory: its files are the user's
+    folder = config.SOURCES_DIR / profile.data_dir
+    stamp = folder / ".generator"
     fingerprint = generator_fingerprint()
-    current = (config.SAMPLE_DIR / "territory.yaml").exists() and stamp.exists() and stamp.read_text() == fingerprint
+    current = (folder / "territory.yaml").exists() and stamp.exists() and stamp.read_text() == fingerprint
     if not current:
         from pipelines.sample import generate_sample
 
-        print(f"generating the sample territory in {config.SAMPLE_DIR} ...", flush=True)
-        generate_sample(config.SAMPLE_DIR, scale=scale)
+        print(f"generating the fictional territory '{territory}' in {folder} ...", flush=True)
+        generate_sample(folder, scale=scale, profile=profile.id)
         stamp.write_text(fingerprint)
 
 
@@ -48,8 +62,7 @@ def cmd_run(args) -> int:
     from pipelines.catalogue import load_territory
     from pipelines.run import run_all
 
-    if args.territory == "sample":
-        ensure_sample()
+    ensure_sample(territory=args.territory)
     if load_territory(args.territory).fictional:
         from pipelines.privacy import ensure_sample_key
 
@@ -57,26 +70,40 @@ def cmd_run(args) -> int:
     return 0 if run_all(args.territory).success else 1
 
 
-def cmd_demo(args) -> int:
-    rc = cmd_run(args)
-    index = config.SITE_DIR / "index.html"
-    if rc == 0 and index.exists():
-        from pipelines.report import take_screenshots
+def demo_territories(chosen: str | None) -> list[str]:
+    """The territory asked for, or every generated fictional territory that has a card."""
+    if chosen:
+        return [chosen]
+    from pipelines.catalogue import territory_ids
 
-        shots = take_screenshots(config.SITE_DIR, config.OUTPUTS_DIR / "screenshots")
-        print(f"\nDemonstrator pages: {index}\n  open file://{index}")
-        if shots:
-            print(f"  screenshots: {config.OUTPUTS_DIR / 'screenshots'} ({len(shots)} pages)")
+    return [t for t in _profiles() if t in territory_ids()]
+
+
+def cmd_demo(args) -> int:
+    rc = 0
+    for territory in demo_territories(args.territory):
+        print(f"territory '{territory}':", flush=True)
+        rc = max(rc, cmd_run(argparse.Namespace(**{**vars(args), "territory": territory})))
+        site = config.OUTPUTS_DIR / territory / "site"
+        if (site / "index.html").exists():
+            from pipelines.report import take_screenshots
+
+            shots = take_screenshots(site, config.OUTPUTS_DIR / territory / "screenshots")
+            print(f"  pages: file://{site / 'index.html'}" + (f" ({len(shots)} screenshots)" if shots else ""))
+    if (config.OUTPUTS_DIR / "index.html").exists():
+        print(f"\nDemonstrator pages of every territory: {config.OUTPUTS_DIR / 'index.html'}\n"
+              f"  open file://{config.OUTPUTS_DIR / 'index.html'}")
     return rc
 
 
 def cmd_report(args) -> int:
-    from pipelines.privacy.publish import publish
-    from pipelines.report import build_site
+    from pipelines.report.territories import publish_territory_site
 
-    built = []  # the same audited swap as the pipeline's `site` asset
-    publish(lambda folder: built.append(build_site(config.OUTPUTS_DIR, folder)), config.SITE_DIR)
-    print(f"site written to {config.SITE_DIR / 'index.html'} ({len(built[0].pages)} pages)")
+    folder = config.OUTPUTS_DIR / args.territory
+    published = sorted(p.parent.name for p in folder.glob("*/demonstrator.json"))
+    built = publish_territory_site(args.territory, published)  # the same audited swap as the `site` asset
+    print(f"site written to {folder / 'site' / 'index.html'} ({built.pages} pages); "
+          f"every territory: {built.index}")
     return 0
 
 
@@ -88,9 +115,11 @@ def cmd_audit(args) -> int:
 
 def cmd_check(args) -> int:
     from pipelines.assets.build import build_assets
+    from pipelines.catalogue import territory_ids
 
-    assets, checks = build_assets(args.territory)
-    print(f"territory '{args.territory}': {len(assets)} assets and {len(checks)} checks; privacy rules hold")
+    assets, checks = build_assets()
+    print(f"{len(assets)} assets and {len(checks)} checks, partitioned by territory "
+          f"({', '.join(territory_ids())}); privacy rules hold")
     return 0
 
 
@@ -127,9 +156,12 @@ def parser() -> argparse.ArgumentParser:
 
     add_arguments(sub.add_parser("sample", help="generate the fictional sample territory")).set_defaults(func=cmd_sample)
     sub.add_parser("run", parents=[territory], help="materialise every demonstrator").set_defaults(func=cmd_run)
-    sub.add_parser("demo", parents=[territory],
-                   help="sample if missing, run, print where the pages are").set_defaults(func=cmd_demo)
-    sub.add_parser("report", help="rebuild outputs/site from the published tables").set_defaults(func=cmd_report)
+    demo = sub.add_parser("demo", help="generate the fictional territories if missing, run them, print where the "
+                                       "pages are")
+    demo.add_argument("--territory", default=None, help="one territory only (default: every fictional one)")
+    demo.set_defaults(func=cmd_demo)
+    sub.add_parser("report", parents=[territory],
+                   help="rebuild outputs/<territory>/site from the published tables").set_defaults(func=cmd_report)
     a = sub.add_parser("audit", help="disclosure audit of a folder of outputs; exit 1 on a finding")
     a.add_argument("path", nargs="?", default=None)
     a.set_defaults(func=cmd_audit)

@@ -34,11 +34,12 @@ def run_all(territory: str | None = None, *, log_level: str = "CRITICAL") -> dg.
     from pipelines.assets.build import build_definitions
 
     dagster_home()
-    defs = build_definitions(territory)
+    territory = territory or config.DEFAULT_TERRITORY
+    defs = build_definitions()
     job = defs.resolve_job_def("all_demonstrators")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False,
+            instance=instance, raise_on_error=False, partition_key=territory,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:

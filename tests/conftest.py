@@ -15,22 +15,35 @@ import pytest
 from pipelines.config import PROJECT_ROOT
 
 REALDATA_DIR = Path(os.environ.get("DATACITES_REALDATA_DIR", PROJECT_ROOT.parent / "shared" / "realdata"))
+REALTERRITORY_DIR = Path(os.environ.get("DATACITES_REALTERRITORY_DIR",
+                                        PROJECT_ROOT.parent / "shared" / "realterritory"))
 
 
-def _realdata_path(name: str) -> Path:
-    path = REALDATA_DIR / name
+def _shared_path(folder: Path, name: str, what: str) -> Path:
+    path = folder / name
     if path.exists():
         return path
-    reason = f"real extract {path} is missing (../shared/realdata is not beside this clone)"
+    reason = f"{what} {path} is missing (../shared/{folder.name} is not beside this clone)"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason + "; CI must have it")
     pytest.skip(reason)
+
+
+def _realdata_path(name: str) -> Path:
+    return _shared_path(REALDATA_DIR, name, "real extract")
 
 
 @pytest.fixture
 def realdata():
     """Return a function mapping an extract's folder name to its path."""
     return _realdata_path
+
+
+@pytest.fixture
+def realterritory():
+    """Return a function mapping a real territory's folder name (../shared/realterritory)
+    to its path; under CI a missing folder fails, elsewhere the test is skipped."""
+    return lambda name: _shared_path(REALTERRITORY_DIR, name, "real territory")
 
 
 @pytest.fixture(scope="session")

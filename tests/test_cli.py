@@ -89,5 +89,5 @@ def test_run_regenerates_a_sample_made_by_other_code_only(project):
     assert (root / "sources" / "sample" / "dpe_logements_existants.csv").stat().st_mtime_ns == before  # kept: scale 0.5
     stamp.write_text("made-by-older-code")
     done = subprocess.run([str(BIN / "python"), "-c", script], env=env, cwd=root, capture_output=True, text=True, timeout=120)
-    assert "generating the sample territory" in done.stdout
+    assert "generating the fictional territory 'sample'" in done.stdout
     assert stamp.read_text() == generator_fingerprint()

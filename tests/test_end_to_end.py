@@ -27,7 +27,7 @@ def project(sample_project):
 
 @pytest.fixture(scope="module")
 def published(project):
-    folder = project["root"] / "outputs" / "energy_precarity"
+    folder = project["root"] / "outputs" / "sample" / "energy_precarity"
     return {z: pd.read_csv(folder / f"energy_precarity_{z}.csv", dtype={"code_iris": str, "code_commune": str})
             for z in ("iris", "commune")}
 
@@ -70,7 +70,7 @@ def metered_by_iris(sample: Path, iris: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def test_outputs_written(project):
-    out = project["root"] / "outputs"
+    out = project["root"] / "outputs" / "sample"
     for zoning in ("iris", "commune"):
         for ext in ("csv", "parquet", "gpkg", "manifest.json"):
             assert (out / "energy_precarity" / f"energy_precarity_{zoning}.{ext}").stat().st_size > 0

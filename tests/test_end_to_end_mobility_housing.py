@@ -39,12 +39,12 @@ def sample(sample_project) -> Path:
 
 
 def published(sample_project, demo: str) -> dict[str, pd.DataFrame]:
-    folder = sample_project["root"] / "outputs" / demo
+    folder = sample_project["root"] / "outputs" / "sample" / demo
     return {z: pd.read_csv(folder / f"{demo}_{z}.csv", dtype=DTYPES) for z in ("iris", "commune")}
 
 
 def document(sample_project, demo: str) -> dict:
-    return json.loads((sample_project["root"] / "outputs" / demo / "demonstrator.json").read_text("utf-8"))
+    return json.loads((sample_project["root"] / "outputs" / "sample" / demo / "demonstrator.json").read_text("utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -314,13 +314,13 @@ def test_published_bundle_and_audit(sample_project, demo):
     root = sample_project["root"]
     for zoning in ("iris", "commune"):
         for ext in ("csv", "parquet", "gpkg", "manifest.json"):
-            assert (root / "outputs" / demo / f"{demo}_{zoning}.{ext}").stat().st_size > 0
-        columns = pd.read_csv(root / "outputs" / demo / f"{demo}_{zoning}.csv", nrows=0).columns
+            assert (root / "outputs" / "sample" / demo / f"{demo}_{zoning}.{ext}").stat().st_size > 0
+        columns = pd.read_csv(root / "outputs" / "sample" / demo / f"{demo}_{zoning}.csv", nrows=0).columns
         assert not [c for c in columns if c.startswith("_")]  # working columns never published
     doc = document(sample_project, demo)
     assert 3 <= len(doc["headlines"]) <= 5 and doc["message"] and doc["crossing"]
     assert all(isinstance(h["value"], float) and not np.isnan(h["value"]) for h in doc["headlines"])
-    assert (root / "outputs" / "site" / f"{demo}.html").exists()
-    done = subprocess.run([str(BIN / "datacites"), "audit", str(root / "outputs" / demo)], env=sample_project["env"],
+    assert (root / "outputs" / "sample" / "site" / f"{demo}.html").exists()
+    done = subprocess.run([str(BIN / "datacites"), "audit", str(root / "outputs" / "sample" / demo)], env=sample_project["env"],
                           cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -49,7 +49,7 @@ def test_no_meter_number_or_address_anywhere(sample_project, personal_values):
 
 
 def test_audit_command_passes_on_published_outputs(sample_project):
-    done = subprocess.run([str(BIN / "datacites"), "audit", str(sample_project["root"] / "outputs")],
+    done = subprocess.run([str(BIN / "datacites"), "audit", str(sample_project["root"] / "outputs" / "sample")],
                           env=sample_project["env"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
@@ -118,7 +118,7 @@ def test_the_attack_finds_a_cell_pinned_by_differencing():
 
 @pytest.mark.parametrize("demo, column, threshold", PROTECTED)
 def test_independent_attack_recovers_no_hidden_cell(sample_project, demo, column, threshold):
-    folder = sample_project["root"] / "outputs" / demo
+    folder = sample_project["root"] / "outputs" / "sample" / demo
     cells, hidden, relations = published_population(folder, demo, column)
     assert hidden, f"the sample hides some {column} cells: the attack must have something to attack"
     for name, (low, high) in attack(cells, hidden, relations).items():
@@ -174,7 +174,7 @@ def test_failed_audit_blocks_publication_and_keeps_outputs_identical(energy_only
         module.write_text(text.replace(final, '    table.loc[0, "nom_iris"] = "04937261508314"\n' + final), encoding="utf-8")
 
     done, before, after = rerun_copy(energy_only, tmp_path, leak)
-    assert any(name.startswith("site/") for name in before)
+    assert any(name.startswith("sample/site/") for name in before)
     assert done.returncode == 1
     assert "disclosure_audit" in done.stdout and "run FAILED" in done.stdout
     assert "04937261508314" not in done.stdout + done.stderr

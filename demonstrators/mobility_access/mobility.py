@@ -122,16 +122,18 @@ def carsharing_by_zone(carsharing: pd.DataFrame, zoning: str, id_column: str) ->
 
 
 def _with_protected(table: pd.DataFrame, survey: pd.DataFrame, carsharing: pd.DataFrame, zoning: str,
-                    id_column: str, modes: dict) -> pd.DataFrame:
+                    id_column: str, ctx: StepContext) -> pd.DataFrame:
     """Join both protected sources; a zone absent from them has no respondent or station.
 
     Such a zone publishes no count (a count below the threshold, even 0, is never
-    published) and no share, but 0 car-sharing trips: no station, no trip.
+    published) and no share, but 0 car-sharing trips: no station, no trip. A territory
+    without the operator's data publishes no car-sharing figure at all.
     """
-    table = table.merge(survey_by_zone(survey, zoning, id_column, modes), on=id_column, how="left")
+    table = table.merge(survey_by_zone(survey, zoning, id_column, ctx.params["survey_modes"]), on=id_column, how="left")
     table = table.merge(carsharing_by_zone(carsharing, zoning, id_column), on=id_column, how="left")
-    absent = table["secret_carsharing_stations"].isna()
-    table.loc[absent, "carsharing_trips"] = 0.0
+    if ctx.has("carsharing_trips"):
+        absent = table["secret_carsharing_stations"].isna()
+        table.loc[absent, "carsharing_trips"] = 0.0
     for column in ("secret_survey_households", "secret_carsharing_stations"):
         table[column] = table[column].fillna("").astype("str")
     return table
@@ -154,7 +156,7 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
 def indicators_by_iris(access, survey, carsharing, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-IRIS table."""
     table = iris[IRIS_COLUMNS + ["geometry"]].merge(access, on="code_iris")
-    table = _with_protected(table, survey, carsharing, "iris", "code_iris", ctx.params["survey_modes"])
+    table = _with_protected(table, survey, carsharing, "iris", "code_iris", ctx)
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)
 
 
@@ -162,7 +164,7 @@ def indicators_by_commune(access, survey, carsharing, iris, communes, *, ctx: St
     """The published per-commune table: IRIS counts summed, protected aggregates joined."""
     counts = access.merge(iris[["code_iris", "code_commune"]], on="code_iris").groupby("code_commune")[ACCESS].sum()
     table = communes[["code_commune", "nom_commune", "geometry"]].merge(counts.reset_index(), on="code_commune")
-    table = _with_protected(table, survey, carsharing, "commune", "code_commune", ctx.params["survey_modes"])
+    table = _with_protected(table, survey, carsharing, "commune", "code_commune", ctx)
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=communes.crs)
 
 
@@ -242,7 +244,8 @@ def summarise(iris: pd.DataFrame, territory: pd.DataFrame, *, ctx: StepContext) 
         elif item["indicator"] in ("share_population_served", "population_far_from_stops") and day:
             item["explanation"] += f" Jour compté : {_french_date(day)}."
     kept = {i: float(values[i]) for i in ctx.demonstrator.indicators if i in values and pd.notna(values[i])}
-    return {"headlines": headlines, "crossing": [crossing(iris, values, ctx)],
+    shared = [crossing(iris, values, ctx)] if ctx.has("travel_survey") else []
+    return {"headlines": headlines, "crossing": shared,
             "territory_values": kept}
 
 

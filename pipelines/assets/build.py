@@ -6,26 +6,38 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines import config
+from pipelines.assets.partitions import territory_partitions
 from pipelines.assets.protected import protected_asset
 from pipelines.assets.release import site_asset
 from pipelines.assets.sensitivity import check_graph
 from pipelines.assets.sources import raw_spec, staged_asset
 from pipelines.assets.store import ParquetStore
-from pipelines.catalogue import load_sources, load_territory
+from pipelines.catalogue import load_sources, load_territory, territory_ids, territory_sources
+from pipelines.errors import ConfigError
 
 
-def source_assets(territory_id: str) -> list:
+def source_assets() -> list:
     """Raw specs, staged assets (not for personal sources) and privacy aggregates."""
-    territory = load_territory(territory_id)
     sources = load_sources()
     built: list = []
     for card in sources.values():
-        built.append(raw_spec(card, territory))
+        built.append(raw_spec(card))
         if card.sensitivity != "personal":
-            built.append(staged_asset(card, territory))
+            built.append(staged_asset(card))
         if card.aggregation is not None:
-            built.append(protected_asset(card, territory, sources))
+            built.append(protected_asset(card, sources))
     return built
+
+
+def check_territories() -> list[str]:
+    """Every territory card loads, with its overrides applied to the source cards."""
+    ids = territory_ids()
+    if not ids:
+        raise ConfigError(f"{config.TERRITORIES_DIR}: no territory card. Fix: create one (docs/territories.md)")
+    sources = load_sources()
+    for territory_id in ids:
+        territory_sources(load_territory(territory_id), sources)
+    return ids
 
 
 def demonstrator_ids(defs: dg.Definitions) -> list[str]:
@@ -34,32 +46,28 @@ def demonstrator_ids(defs: dg.Definitions) -> list[str]:
     return sorted(key.path[0] for key in keys if key is not None and len(key.path) == 2 and key.path[1] == "published")
 
 
-def load_demonstrators_of(territory_id: str) -> dg.Definitions:
-    """The demonstrator components of the configured folder, built for `territory_id`."""
+def build_definitions() -> dg.Definitions:
+    """The Definitions of the code location: every territory card is a partition of one
+    graph; loads without the sample or any secret."""
     from pipelines.components.loading import load_demonstrators
-    from pipelines.components.scope import territory_scope
 
-    with territory_scope(territory_id):
-        return load_demonstrators()
-
-
-def build_definitions(territory_id: str | None = None) -> dg.Definitions:
-    """The Definitions of the code location; loads without the sample or any secret."""
-    territory = territory_id or config.DEFAULT_TERRITORY
-    demonstrators = load_demonstrators_of(territory)
+    check_territories()
+    demonstrators = load_demonstrators()
     demos = demonstrator_ids(demonstrators)
     own = dg.Definitions(
-        assets=source_assets(territory) + ([site_asset(demos)] if demos else []),
-        resources={"io_manager": ParquetStore(base_dir=str(config.STORE_DIR), territory=territory)},
+        assets=source_assets() + ([site_asset(demos)] if demos else []),
+        resources={"io_manager": ParquetStore(base_dir=str(config.STORE_DIR))},
         jobs=[dg.define_asset_job("all_demonstrators", selection=dg.AssetSelection.all(),
-                                  description="Every source, demonstrator and the site, for one territory.")],
+                                  partitions_def=territory_partitions(),
+                                  description="Every source, demonstrator and the site, for one territory "
+                                              "(a partition).")],
     )
     defs = dg.Definitions.merge(own, demonstrators)
     check_graph(defs.assets or [])
     return defs
 
 
-def build_assets(territory_id: str | None = None) -> tuple[list, list]:
-    """Every asset and asset check of the territory, privacy rules verified."""
-    defs = build_definitions(territory_id)
+def build_assets() -> tuple[list, list]:
+    """Every asset and asset check, privacy rules verified."""
+    defs = build_definitions()
     return list(defs.assets or []), list(defs.asset_checks or [])

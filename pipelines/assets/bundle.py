@@ -84,8 +84,9 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
 
 
 def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, folder: Path) -> dict:
-    """Write every table, its manifest and `demonstrator.json` into `folder`."""
-    sources = [ctx.sources[s] for s in demo.sources]
+    """Write every table, its manifest and `demonstrator.json` into `folder`; the sources
+    credited are those the territory brings (an absent optional source is not)."""
+    sources = [ctx.sources[s] for s in demo.sources if not ctx.territory.absent(s)]
     listed = []
     for zoning, table in tables.items():
         stem = f"{demo.id}_{zoning}"
@@ -97,23 +98,35 @@ def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, 
     return document
 
 
+def available(demo, ctx) -> list[str]:
+    """The demonstrator's indicators the territory can compute: none that needs a source
+    it does not bring (an optional shared source declared absent)."""
+    absent = {s for s in demo.sources if ctx.territory.absent(s)}
+    return [i for i in demo.indicators if not absent & set(ctx.registry[i].sources)]
+
+
 def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list) -> dict:
-    """`demonstrator.json`: everything the report shows besides the tables."""
+    """`demonstrator.json`: everything the report shows besides the tables; a figure of
+    an indicator the territory cannot compute is never shown (not even as "n/a")."""
     registry = ctx.registry
+    shown = set(available(demo, ctx))
     return {
-        "id": demo.id, "title": demo.title, "message": demo.message, "theme": demo.theme,
+        "id": demo.id, "title": demo.title, "message": demo.message, "theme": demo.theme, "draft": demo.draft,
         "territory": {"id": ctx.territory.id, "name": ctx.territory.name, "fictional": ctx.territory.fictional},
         "data_date": max(card.date for card in sources),
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "main_indicator": demo.main_indicator,
         "zone_id_columns": {z: ZONE_COLUMNS[z][0] for z in ZONE_COLUMNS},
         "zone_name_columns": {z: ZONE_COLUMNS[z][1] for z in ZONE_COLUMNS},
-        "indicators": [registry[i].model_dump() for i in demo.indicators],
-        "headlines": summary.get("headlines", []),
-        "territory_values": summary.get("territory_values", {}),
-        "crossing": summary.get("crossing", []),
+        "indicators": [registry[i].model_dump() for i in demo.indicators if i in shown],
+        "headlines": [h for h in summary.get("headlines", []) if h.get("indicator") in shown],
+        "territory_values": {k: v for k, v in summary.get("territory_values", {}).items() if k in shown},
+        "crossing": [c for c in summary.get("crossing", []) if c.get("indicator") in shown],
         "sources": [{"id": c.id, "title": c.title, "producer": c.producer, "date": c.date, "licence": c.licence,
                      "attribution": c.attribution, "sensitivity": c.sensitivity, "url": c.url} for c in sources],
         "privacy_note": summary.get("privacy_note", ""),
+        # Optional shared sources this territory does not bring, and what they would add.
+        "missing_shared": [{"id": s, "title": ctx.sources[s].title, "adds": adds}
+                           for s, adds in demo.optional.items() if ctx.territory.absent(s)],
         "tables": tables,
     }

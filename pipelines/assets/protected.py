@@ -11,9 +11,11 @@ import dagster as dg
 import geopandas as gpd
 import pandas as pd
 
+from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import GROUP, protected_key, raw_key, read_source, staged_key
 from pipelines.catalogue import SourceCard, Territory
+from pipelines.catalogue.models import DEFAULT_ZONINGS
 from pipelines.errors import ConfigError, DatacitesError, PrivacyError
 from pipelines.spatial import assign_points_to_zones
 
@@ -45,20 +47,38 @@ def protect(frame: pd.DataFrame, card: SourceCard, iris: gpd.GeoDataFrame, terri
                      weight_column=agg.weight, shares=agg.shares, source=card.id)
 
 
-def protected_asset(card: SourceCard, territory: Territory, sources: dict[str, SourceCard]) -> dg.AssetsDefinition:
+def absent_aggregates(card: SourceCard) -> pd.DataFrame:
+    """The aggregates of a source the territory does not have: no zone, the columns the
+    anonymiser would give, so that a demonstrator's code reads it like any other."""
+    agg = card.aggregation
+    shares = [f"share_{column}_{category}" for column, categories in agg.shares.items() for category in categories]
+    columns = ["zoning", "zone_id", "parent_id", "units", *agg.values, *shares, "secret"]
+    frame = pd.DataFrame({column: pd.Series(dtype="object" if column in ("zoning", "zone_id", "parent_id", "secret")
+                                            else "float64") for column in columns})
+    frame.attrs["absent"] = card.id
+    return frame
+
+
+def protected_asset(card: SourceCard, sources: dict[str, SourceCard]) -> dg.AssetsDefinition:
     """`anonymised_<id>` for a personal source, `aggregated_<id>` for a private one."""
     personal = card.sensitivity == "personal"
     decorate = dg.asset(
         key=protected_key(card), deps=[raw_key(card)] if personal else [], group_name=GROUP,
-        ins={"iris": dg.AssetIn(staged_key(sources[territory.zonings["iris"]]))}
+        ins={"iris": dg.AssetIn(staged_key(sources[DEFAULT_ZONINGS["iris"]]))}
         | ({} if personal else {"frame": dg.AssetIn(staged_key(card))}),
         kinds={"pandas", "parquet"}, tags={TAG: "aggregated", ROLE_TAG: "anonymiser" if personal else "suppressor"},
+        partitions_def=territory_partitions(),
         description=f"{card.title}: {'anonymised' if personal else 'business-data secrecy applied'}, "
                     "per zone, small cells suppressed.")
 
-    def finish(context, source: pd.DataFrame, iris: gpd.GeoDataFrame) -> pd.DataFrame:
+    def finish(context, read, iris: gpd.GeoDataFrame) -> pd.DataFrame:
+        run = run_territory(context)
+        if run.territory.absent(card.id):
+            context.add_output_metadata({"absent": True, "rows": 0})
+            return absent_aggregates(card)
+        own = run.sources[card.id]
         try:
-            table, report = protect(source, card, iris, territory)
+            table, report = protect(read(own, run.territory), own, iris, run.territory)
         except DatacitesError:
             raise  # ours never carry values
         except Exception as exc:
@@ -71,12 +91,12 @@ def protected_asset(card: SourceCard, territory: Territory, sources: dict[str, S
     if personal:
         @decorate
         def _anonymised(context: dg.AssetExecutionContext, iris: gpd.GeoDataFrame) -> pd.DataFrame:
-            return finish(context, read_source(card, territory), iris)
+            return finish(context, read_source, iris)
 
         return _anonymised
 
     @decorate
     def _aggregated(context: dg.AssetExecutionContext, iris: gpd.GeoDataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-        return finish(context, frame, iris)
+        return finish(context, lambda own, territory: frame, iris)
 
     return _aggregated

@@ -7,8 +7,8 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines import config
 from pipelines.assets.bundle import write_bundle
+from pipelines.assets.partitions import outputs_dir, run_territory, territory_partitions
 from pipelines.assets.publishing import fresh_dir, staging_dir
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import protected_key
@@ -31,9 +31,9 @@ def table_keys(demo) -> dict[str, dg.AssetKey]:
     return {zoning: dg.AssetKey([demo.id, name]) for zoning, name in demo.published_steps().items()}
 
 
-def table_checks(demo, view: DemonstratorView) -> list[dg.AssetChecksDefinition]:
+def table_checks(demo, registry: Mapping[str, Any]) -> list[dg.AssetChecksDefinition]:
     """Range checks on every published table, and totals conserved between zonings."""
-    indicators = [view.registry[i] for i in demo.indicators]
+    indicators = [registry[i] for i in demo.indicators]
     keys = table_keys(demo)
     checks = [_range_check(key, [i for i in indicators if zoning in i.zonings]) for zoning, key in keys.items()]
     if "iris" in keys and "commune" in keys:
@@ -41,38 +41,48 @@ def table_checks(demo, view: DemonstratorView) -> list[dg.AssetChecksDefinition]
     return checks
 
 
+def computable(indicators: list, context) -> list:
+    """The indicators a territory can compute: none needing a source it declares absent."""
+    from pipelines.catalogue import load_territory
+
+    territory = load_territory(context.partition_key)
+    return [i for i in indicators if not any(territory.absent(s) for s in i.sources)]
+
+
 def _range_check(key: dg.AssetKey, indicators) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=key, name="indicators_in_range", blocking=True,
+    @dg.asset_check(asset=key, name="indicators_in_range", blocking=True, partitions_def=territory_partitions(),
                     description="Non-empty; shares within [0, 1]; counts and means non-negative and finite.")
-    def _check(table) -> dg.AssetCheckResult:
-        problems = check_ranges(table, indicators)
+    def _check(context: dg.AssetCheckExecutionContext, table) -> dg.AssetCheckResult:
+        problems = check_ranges(table, computable(indicators, context))
         return dg.AssetCheckResult(passed=not problems, metadata={"rows": len(table), "problems": "; ".join(problems) or "none"})
 
     return _check
 
 
 def _totals_check(coarse: dg.AssetKey, fine: dg.AssetKey, indicators) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=coarse, name="totals_conserved", blocking=True,
+    @dg.asset_check(asset=coarse, name="totals_conserved", blocking=True, partitions_def=territory_partitions(),
                     additional_ins={"fine": dg.AssetIn(fine)},
                     description="Counts summed over IRIS equal their sum over communes (to 1e-6).")
-    def _check(table, fine) -> dg.AssetCheckResult:
-        problems = check_totals(fine, table, indicators)
+    def _check(context: dg.AssetCheckExecutionContext, table, fine) -> dg.AssetCheckResult:
+        problems = check_totals(fine, table, computable(indicators, context))
         return dg.AssetCheckResult(passed=not problems, metadata={"problems": "; ".join(problems) or "none"})
 
     return _check
 
 
-def protected_sources(demo, view: DemonstratorView) -> dict[str, object]:
+def protected_sources(demo, sources: Mapping[str, SourceCard]) -> dict[str, SourceCard]:
     """The demonstrator's personal and private sources, by the input name of their aggregates."""
-    cards = [view.sources[s] for s in demo.sources if view.sources[s].aggregation is not None]
+    cards = [sources[s] for s in demo.sources if sources[s].aggregation is not None]
     return {f"protected_{card.id}": card for card in cards}
 
 
-def privacy_text(protected: dict, aggregates: dict, zonings) -> str:
-    """The note officials read: which rules applied, how many cells were hidden and why."""
+def privacy_text(protected: dict, aggregates: dict, zonings, territory: Territory) -> str:
+    """The note officials read: which rules applied, how many cells were hidden and why
+    (for the protected sources the territory has)."""
     from pipelines.privacy import privacy_note, summarise_table
 
     reports = []
+    protected = {name: card for name, card in protected.items() if not territory.absent(card.id)}
     for name, card in protected.items():
         table = aggregates[name]
         reports.append(summarise_table(table[table["zoning"].isin(list(zonings))], source=card.id,
@@ -80,21 +90,25 @@ def privacy_text(protected: dict, aggregates: dict, zonings) -> str:
     return privacy_note(*reports, titles={card.id: card.title for card in protected.values()})
 
 
-def release_asset(demo, view: DemonstratorView, level: str) -> dg.AssetsDefinition:
+def release_asset(demo, sources: Mapping[str, SourceCard], registry: Mapping[str, Any],
+                  level: str) -> dg.AssetsDefinition:
     keys = table_keys(demo)
-    protected = protected_sources(demo, view)
+    protected = protected_sources(demo, sources)
     ins = {z: dg.AssetIn(k) for z, k in keys.items()} | {n: dg.AssetIn(protected_key(c)) for n, c in protected.items()}
     if demo.summary is not None:
         ins["summary"] = dg.AssetIn(dg.AssetKey([demo.id, "summary"]))
 
     @dg.asset(key=[demo.id, "release"], ins=ins, group_name=demo.id,
               kinds={"csv", "geopackage", "parquet"}, tags={TAG: level, ROLE_TAG: "publisher"},
+              partitions_def=territory_partitions(),
               description=f"{demo.title}: tables, manifests and summary staged for the disclosure audit.")
     def _release(context: dg.AssetExecutionContext, **inputs) -> None:
-        folder = fresh_dir(staging_dir(view.territory.id, demo.id))
+        run = run_territory(context)
+        view = DemonstratorView(demo, run.territory, run.sources, registry)
+        folder = fresh_dir(staging_dir(run.territory.id, demo.id))
         tables = {z: inputs[z] for z in keys}
         summary = dict(inputs.get("summary") or {})
-        summary["privacy_note"] = privacy_text(protected, inputs, keys)
+        summary["privacy_note"] = privacy_text(protected, inputs, keys, run.territory)
         document = write_bundle(demo, tables, view, summary, folder)
         context.add_output_metadata({"staging": dg.MetadataValue.path(str(folder)),
                                      "tables": len(document["tables"]), "headlines": len(document["headlines"])})
@@ -102,32 +116,34 @@ def release_asset(demo, view: DemonstratorView, level: str) -> dg.AssetsDefiniti
     return _release
 
 
-def audit_check(demo, territory: str) -> dg.AssetChecksDefinition:
+def audit_check(demo) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey([demo.id, "release"]), name="disclosure_audit", blocking=True,
+                    partitions_def=territory_partitions(),
                     description="Thresholds, differencing between zonings, allow-lists and identifiers; "
                                 "nothing is published when it fails.")
-    def _check() -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         from pipelines.privacy import audit_outputs
 
-        findings = audit_outputs(staging_dir(territory, demo.id))
+        findings = audit_outputs(staging_dir(context.partition_key, demo.id))
         return dg.AssetCheckResult(passed=not findings, metadata={
             "findings": len(findings), "report": "\n".join(str(f) for f in findings[:50]) or "none"})
 
     return _check
 
 
-def published_asset(demo, territory: str) -> dg.AssetsDefinition:
+def published_asset(demo) -> dg.AssetsDefinition:
     @dg.asset(key=[demo.id, "published"], deps=[dg.AssetKey([demo.id, "release"])], group_name=demo.id,
-              kinds={"folder"}, tags={TAG: "aggregated", ROLE_TAG: "publisher"},
-              description=f"{demo.title}: the audited release, swapped into outputs/ in one rename.")
+              kinds={"folder"}, tags={TAG: "aggregated", ROLE_TAG: "publisher"}, partitions_def=territory_partitions(),
+              description=f"{demo.title}: the audited release, swapped into outputs/<territory>/ in one rename.")
     def _published(context: dg.AssetExecutionContext) -> None:
         from pipelines.privacy.publish import publish
 
+        territory = context.partition_key
         staged = staging_dir(territory, demo.id)
         # publish() copies the audited release beside the target, audits it once more
         # (cheap, and the files could have changed since the check) and swaps it in.
         result = publish(lambda folder: shutil.copytree(staged, folder, dirs_exist_ok=True),
-                         config.OUTPUTS_DIR / demo.id)
+                         outputs_dir(territory) / demo.id)
         context.add_output_metadata({"path": dg.MetadataValue.path(str(result.target)), "files": result.files})
 
     return _published
@@ -135,15 +151,14 @@ def published_asset(demo, territory: str) -> dg.AssetsDefinition:
 
 def site_asset(demo_ids: list[str]) -> dg.AssetsDefinition:
     @dg.asset(key="site", deps=[dg.AssetKey([d, "published"]) for d in demo_ids], group_name="report",
-              kinds={"html"}, tags={TAG: "aggregated", ROLE_TAG: "publisher"},
-              description="Static offline site for officials, audited then swapped into outputs/site.")
+              kinds={"html"}, tags={TAG: "aggregated", ROLE_TAG: "publisher"}, partitions_def=territory_partitions(),
+              description="Static offline site of one territory for officials, audited then swapped into "
+                          "outputs/<territory>/site; outputs/index.html lists the territories.")
     def _site(context: dg.AssetExecutionContext) -> None:
-        from pipelines.privacy.publish import publish
-        from pipelines.report import build_site
+        from pipelines.report.territories import publish_territory_site
 
-        built = []
-        publish(lambda folder: built.append(build_site(config.OUTPUTS_DIR, folder)), config.SITE_DIR)
-        context.add_output_metadata({"index": dg.MetadataValue.path(str(config.SITE_DIR / "index.html")),
-                                     "pages": len(built[0].pages), "bytes": built[0].size_bytes})
+        built = publish_territory_site(context.partition_key, demo_ids)
+        context.add_output_metadata({"index": dg.MetadataValue.path(str(built.index)), "pages": built.pages,
+                                     "removed": ", ".join(built.removed) or "none"})
 
     return _site

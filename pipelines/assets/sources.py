@@ -8,9 +8,12 @@
 """
 
 
+import inspect
+
 import dagster as dg
 import pandas as pd
 
+from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import TAG
 from pipelines.catalogue import SourceCard, Territory, source_path
 from pipelines.connectors import get_connector
@@ -48,14 +51,21 @@ def source_levels(sources: dict[str, SourceCard]) -> dict[dg.AssetKey, str]:
 def read_source(card: SourceCard, territory: Territory) -> pd.DataFrame:
     """Read a source's file with its connector, check it against its card and the territory."""
     path = source_path(card, territory)
-    frame = get_connector(card.format)(path, working_crs=territory.working_crs, **card.options)
+    reader = get_connector(card.format)
+    options = dict(card.options)
+    # The card's `crs:` is the CRS of a file that carries none; a connector that reads it
+    # also refuses a file whose own CRS says otherwise.
+    if card.crs and "crs" not in options and "crs" in inspect.signature(reader).parameters:
+        options["crs"] = card.crs
+    frame = reader(path, working_crs=territory.working_crs, **options)
     missing = [c for c in card.columns if c not in frame.columns]
     if missing:
         raise SourceError(path, f"the connector '{card.format}' gave no column {missing}, which the card "
                           f"sources/{card.id}.yaml declares", fix="check the file's edition or the card's columns")
     is_grid = territory.zonings.get("grid") == card.id
     if "geometry" in frame.columns or "crs" in frame.attrs:
-        check_crs(frame, territory.grid_crs if is_grid else territory.working_crs, layer=card.id)
+        check_crs(frame, territory.grid_crs if is_grid else territory.working_crs, layer=card.id,
+                  role="grid CRS" if is_grid else "working CRS")
     return restrict_to_communes(frame, card, territory, path)
 
 
@@ -86,20 +96,34 @@ def describe(frame: pd.DataFrame, sensitivity: str) -> dict:
     return meta
 
 
-def raw_spec(card: SourceCard, territory: Territory) -> dg.AssetSpec:
+def raw_spec(card: SourceCard) -> dg.AssetSpec:
+    """The file as published; each territory (partition) has its own, named in its card."""
     return dg.AssetSpec(
-        raw_key(card), description=f"{card.title} ({card.producer}), file as published.",
-        group_name=GROUP, kinds={"file"}, tags={TAG: card.sensitivity},
-        metadata={"producer": card.producer, "licence": card.licence, "format": card.format,
-                  "path": dg.MetadataValue.path(str(source_path(card, territory))), "refresh": card.refresh})
+        raw_key(card), description=f"{card.title}, file as published (per territory: its own file and credits).",
+        group_name=GROUP, kinds={"file"}, tags={TAG: card.sensitivity}, partitions_def=territory_partitions(),
+        metadata={"format": card.format, "default file": card.file, "refresh": card.refresh})
 
 
-def staged_asset(card: SourceCard, territory: Territory) -> dg.AssetsDefinition:
+def absent_frame(card: SourceCard) -> pd.DataFrame:
+    """What a staged asset holds for a territory that has no such data (an optional
+    private or personal source it declares `absent: true`)."""
+    frame = pd.DataFrame()
+    frame.attrs["absent"] = card.id
+    return frame
+
+
+def staged_asset(card: SourceCard) -> dg.AssetsDefinition:
     @dg.asset(key=staged_key(card), deps=[raw_key(card)], group_name=GROUP, kinds={"pandas", "parquet"},
-              tags={TAG: card.sensitivity}, description=f"{card.title}: typed, validated, in the territory's CRS.")
+              tags={TAG: card.sensitivity}, partitions_def=territory_partitions(),
+              description=f"{card.title}: typed, validated, in the territory's CRS.")
     def _staged(context: dg.AssetExecutionContext) -> pd.DataFrame:
-        frame = read_source(card, territory)
-        context.add_output_metadata(describe(frame, card.sensitivity))
+        run = run_territory(context)
+        if run.territory.absent(card.id):
+            context.add_output_metadata({"absent": True, "rows": 0})
+            return absent_frame(card)
+        frame = read_source(run.sources[card.id], run.territory)
+        context.add_output_metadata(describe(frame, card.sensitivity) | {"path": str(source_path(
+            run.sources[card.id], run.territory)), "producer": run.sources[card.id].producer})
         return frame
 
     return _staged

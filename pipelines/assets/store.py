@@ -76,28 +76,31 @@ def _jsonable(attrs: dict) -> dict:
 
 
 class ParquetStore(dg.ConfigurableIOManager):
-    """Stores each asset as `<base_dir>/<territory>/<asset key>.parquet`."""
+    """Stores each asset as `<base_dir>/<territory>/<asset key>.parquet`, the territory
+    being the asset's partition."""
 
     base_dir: str = str(config.STORE_DIR)
-    territory: str = config.DEFAULT_TERRITORY
 
-    def _path(self, key: dg.AssetKey, suffix: str = ".parquet") -> Path:
-        return Path(self.base_dir) / self.territory / ("/".join(key.path) + suffix)
+    def _path(self, context, suffix: str = ".parquet") -> Path:
+        if not context.has_asset_partitions:
+            raise ValueError(f"asset {context.asset_key.to_user_string()} has no territory partition; "
+                             "run it for one territory (`datacites run --territory ID`)")
+        return Path(self.base_dir) / context.asset_partition_key / ("/".join(context.asset_key.path) + suffix)
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         if obj is None:
             return
         if isinstance(obj, dict):
-            path = write_json_atomic(obj, self._path(context.asset_key, ".json"))
+            path = write_json_atomic(obj, self._path(context, ".json"))
         else:
-            path = write_atomic(obj, self._path(context.asset_key))
+            path = write_atomic(obj, self._path(context))
         context.add_output_metadata({"rows": len(obj), "store": dg.MetadataValue.path(str(path))})
 
     def load_input(self, context: dg.InputContext):
-        summary = self._path(context.asset_key, ".json")
+        summary = self._path(context, ".json")
         if summary.exists():
             return json.loads(summary.read_text(encoding="utf-8"))
-        path = self._path(context.asset_key)
+        path = self._path(context)
         if not path.exists():
             raise FileNotFoundError(f"{path}: asset {context.asset_key.to_user_string()} has not been "
                                     "materialised yet; run `datacites run` first")

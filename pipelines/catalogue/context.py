@@ -23,6 +23,7 @@ class StepContext:
     territory: Territory
     sources: Mapping[str, SourceCard]
     registry: Mapping[str, Any]
+    absent: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         personal = sorted(key for key, card in self.sources.items() if card.sensitivity == "personal")
@@ -33,9 +34,15 @@ class StepContext:
     @classmethod
     def build(cls, demonstrator: Demonstrator, territory: Territory, sources: Mapping[str, SourceCard],
               registry: Mapping[str, Any]) -> StepContext:
-        """The context of `demonstrator`, without the personal cards of `sources`."""
+        """The context of `demonstrator`, without the personal cards of `sources`; `absent`
+        names the optional sources of the demonstrator the territory does not have."""
         visible = {key: card for key, card in sources.items() if card.sensitivity != "personal"}
-        return cls(demonstrator, territory, visible, registry)
+        absent = frozenset(s for s in demonstrator.sources if territory.absent(s))
+        return cls(demonstrator, territory, visible, registry, absent)
+
+    def has(self, source_id: str) -> bool:
+        """Whether the territory brings this source (an optional one may be absent)."""
+        return source_id not in self.absent
 
     @property
     def params(self) -> dict[str, Any]:

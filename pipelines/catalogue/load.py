@@ -62,11 +62,46 @@ def load_territory(territory_id: str | None = None, directory: Path | None = Non
     path = directory / f"{territory_id}.yaml"
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
-        raise ConfigError(f"{path}: no such territory (known: {known}); set DATACITES_TERRITORY")
+        raise ConfigError(f"{path}: no such territory (known: {known}). Fix: create that card (see "
+                          "docs/territories.md), or choose a known one with --territory")
     return load_card(path, Territory)
 
 
+def territory_ids(directory: Path | None = None) -> list[str]:
+    """Ids of every territory card `sources/territories/*.yaml`, sorted."""
+    directory = directory or config.TERRITORIES_DIR
+    return sorted(path.stem for path in directory.glob("*.yaml"))
+
+
+def territory_sources(territory: Territory, sources: dict[str, SourceCard] | None = None) -> dict[str, SourceCard]:
+    """The source cards as `territory` sees them: its overrides applied and validated."""
+    sources = load_sources() if sources is None else sources
+    unknown = sorted((set(territory.sources) | set(territory.files)) - set(sources))
+    if unknown:
+        raise ConfigError(f"{config.TERRITORIES_DIR / (territory.id + '.yaml')}: overrides of {unknown}, which have "
+                          f"no card in sources/. Fix: correct the id (known: {', '.join(sorted(sources))})")
+    cards = {}
+    for key, card in sources.items():
+        override = territory.override(key)
+        changes = override.model_dump(exclude_none=True, exclude={"absent", "options"})
+        if override.options is not None:
+            changes["options"] = card.options | override.options
+        if override.crs is not None and "crs" in card.options:
+            changes.setdefault("options", dict(card.options))["crs"] = override.crs
+        try:
+            cards[key] = SourceCard.model_validate(card.model_dump() | changes)
+        except ValidationError as exc:
+            raise ConfigError(f"{config.TERRITORIES_DIR / (territory.id + '.yaml')}: sources.{key}: "
+                              f"{describe_validation(exc)}") from None
+    return cards
+
+
 def source_path(card: SourceCard, territory: Territory) -> Path:
-    """Where the territory keeps the file of `card`."""
+    """Where the territory keeps the file of `card` (the card as the territory sees it:
+    see `territory_sources`); never outside sources/."""
     name = territory.files.get(card.id, card.file)
-    return (config.SOURCES_DIR / territory.data_dir / name).resolve()
+    path = (config.SOURCES_DIR / territory.data_dir / name).resolve()
+    if not path.is_relative_to(config.SOURCES_DIR.resolve()):
+        raise ConfigError(f"source '{card.id}' of territory '{territory.id}': its file resolves outside "
+                          f"{config.SOURCES_DIR} (through a link?). Fix: keep the files inside sources/")
+    return path

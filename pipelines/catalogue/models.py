@@ -25,6 +25,7 @@ Zoning = Literal["grid", "iris", "commune"]
 # (one row, read by the summary, never published as a table).
 StepZoning = Literal["grid", "iris", "commune", "territory"]
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+DEFAULT_ZONINGS = {"iris": "iris", "commune": "communes", "grid": "filosofi_200m"}
 _FLOORS = {"households": MIN_HOUSEHOLDS, "delivery_points": MIN_DELIVERY_POINTS,
            "business": MIN_BUSINESS_UNITS}
 
@@ -111,6 +112,7 @@ class SourceCard(_Card):
     refresh: Literal["yearly", "quarterly", "monthly", "weekly", "daily", "never"] = "yearly"
     format: str = Field(description="connector name, see `datacites sources`")
     file: str = Field(description="file name inside the territory's data folder")
+    _file_inside = field_validator("file")(classmethod(lambda cls, v: relative_path(v)))
     crs: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     columns: dict[str, ColumnType] = Field(default_factory=dict)
@@ -137,8 +139,37 @@ class Commune(_Card):
     name: str
 
 
+def relative_path(value: str | None) -> str | None:
+    """A path from YAML must stay inside the project's folder it is relative to."""
+    if value is None:
+        return value
+    parts = value.replace("\\", "/").split("/")
+    if not value or value.startswith("/") or ":" in value or ".." in parts:
+        raise ValueError("must be a relative path inside the project's folder, without '..', '/' first or a drive")
+    return value
+
+
+class SourceOverride(_Card):
+    """What a territory changes in a source card: its own file, reading options and
+    credits (real data is credited to its real producer), or that it has no such data."""
+
+    file: str | None = Field(default=None, description="file inside the territory's data folder")
+    options: dict[str, Any] | None = Field(default=None, description="reading options, merged over the card's")
+    crs: str | None = None
+    title: str | None = None
+    producer: str | None = None
+    attribution: str | None = None
+    licence: str | None = None
+    date: str | None = None
+    url: str | None = None
+    absent: bool = Field(default=False, description="the territory has no such data (only for optional sources)")
+
+    _file_inside = field_validator("file")(classmethod(lambda cls, v: relative_path(v)))
+
+
 class Territory(_Card):
-    """A territory as data: its communes, CRSs and where its source files are."""
+    """A territory as data: its communes, CRSs, where its source files are and what it
+    changes in the source cards (see docs/territories.md)."""
 
     id: str = Field(pattern=IDENTIFIER)
     name: str
@@ -146,11 +177,43 @@ class Territory(_Card):
     working_crs: str = "EPSG:2154"
     grid_crs: str = "EPSG:3035"
     data_dir: str = Field(description="folder of the source files, relative to sources/")
-    files: dict[str, str] = Field(default_factory=dict, description="per-source file overrides")
+    files: dict[str, str] = Field(default_factory=dict, description="per-source file overrides (short form)")
+    sources: dict[str, SourceOverride] = Field(default_factory=dict, description="per-source overrides")
     communes: list[Commune] = Field(default_factory=list, description="empty = every commune of the zoning source")
     zonings: dict[Zoning, str] = Field(
-        default_factory=lambda: {"iris": "iris", "commune": "communes", "grid": "filosofi_200m"},
-        description="zoning -> id of the source that holds its zones")
+        default_factory=lambda: dict(DEFAULT_ZONINGS),
+        description="zoning -> id of the source that holds its zones (fixed: override that source's file instead)")
+
+    _data_dir_inside = field_validator("data_dir")(classmethod(lambda cls, v: relative_path(v)))
+
+    @field_validator("files")
+    @classmethod
+    def _relative_files(cls, files: dict[str, str]) -> dict[str, str]:
+        for name in files.values():
+            relative_path(name)
+        return files
+
+    @model_validator(mode="after")
+    def _zonings_are_the_graphs(self) -> "Territory":
+        # Every territory is a partition of one asset graph, whose zones come from these
+        # sources: a territory brings its own zones by overriding their files.
+        if self.zonings != DEFAULT_ZONINGS:
+            raise ValueError(f"zonings must stay {DEFAULT_ZONINGS}; to use other zones, override the file "
+                             "of that source under `sources:` (docs/territories.md)")
+        clash = sorted(set(self.files) & {k for k, o in self.sources.items() if o.file})
+        if clash:
+            raise ValueError(f"the file of {clash} is set both in `files:` and in `sources:`; keep one")
+        return self
+
+    def override(self, source_id: str) -> SourceOverride:
+        """The territory's override of one source (its `files:` entry folded in)."""
+        found = self.sources.get(source_id, SourceOverride())
+        if source_id in self.files:
+            found = found.model_copy(update={"file": self.files[source_id]})
+        return found
+
+    def absent(self, source_id: str) -> bool:
+        return self.override(source_id).absent
 
 
 class Step(_Card):
@@ -177,6 +240,9 @@ class Demonstrator(_Card):
     message: str = Field(description="the main message, one French sentence")
     module: str = Field(pattern=r"^[a-z_][a-z0-9_]*\.py$", description="Python file beside defs.yaml with the pure functions")
     sources: list[str]
+    optional: dict[str, str] = Field(
+        default_factory=dict, description="private or personal sources it can do without -> what they add (French)")
+    draft: bool = Field(default=False, description="built and published, but not shown on the officials' site")
     main_indicator: str
     indicators: list[str]
     headlines: list[str] = Field(default_factory=list, description="3 to 5 indicators shown in large type")

@@ -8,12 +8,11 @@ from pathlib import Path
 import dagster as dg
 from pydantic import ValidationError
 
-from pipelines.assets.release import DemonstratorView, audit_check, published_asset, release_asset, table_checks
+from pipelines.assets.release import audit_check, published_asset, release_asset, table_checks
 from pipelines.assets.sensitivity import highest
 from pipelines.assets.sources import source_levels
-from pipelines.catalogue import Demonstrator, StepContext, load_sources, load_territory
+from pipelines.catalogue import Demonstrator, load_sources
 from pipelines.catalogue.load import describe_validation
-from pipelines.components.scope import current_territory_id
 from pipelines.components.steps import step_assets
 from pipelines.errors import ConfigError
 from pipelines.indicators import load_registry
@@ -40,10 +39,19 @@ def check_indicators(demo: Demonstrator, registry: dict, folder: Path) -> None:
     missing = sorted({i for i in [*demo.headlines, demo.main_indicator, *demo.protected] if i not in demo.indicators})
     if missing:
         raise ConfigError(f"{folder / 'defs.yaml'}: {missing} must also be listed in 'indicators'")
-    unknown_sources = sorted(set(demo.sources) - set(load_sources()))
+    sources = load_sources()
+    unknown_sources = sorted(set(demo.sources) - set(sources))
     if unknown_sources:
         raise ConfigError(f"{folder / 'defs.yaml'}: sources {unknown_sources} have no card in sources/; "
                           "add sources/<id>.yaml or fix the name")
+    needs = sorted(set(registry[demo.main_indicator].sources) & set(demo.optional))
+    if needs:
+        raise ConfigError(f"{folder / 'defs.yaml'}: the main indicator '{demo.main_indicator}' needs the optional "
+                          f"sources {needs}; choose one computed from public sources")
+    public = sorted(s for s in demo.optional if sources[s].sensitivity == "public")
+    if public or set(demo.optional) - set(demo.sources):
+        raise ConfigError(f"{folder / 'defs.yaml'}: 'optional' may list only private or personal sources of "
+                          f"'sources' (public: {public}); a demonstrator runs on its public core")
 
 
 def demonstrator_defs(demo: Demonstrator, context: dg.ComponentLoadContext) -> dg.Definitions:
@@ -56,13 +64,10 @@ def demonstrator_defs(demo: Demonstrator, context: dg.ComponentLoadContext) -> d
     if not module_path.is_file():
         raise ConfigError(f"{yaml_path}: attribute 'module' names {demo.module}, which is not in {folder}")
     module = context.load_defs_relative_python_module(module_path)
-    territory = load_territory(current_territory_id())
     sources = load_sources()
     levels = source_levels(sources)
-    ctx = StepContext.build(demo, territory, sources, registry)
-    view = DemonstratorView(demo, territory, sources, registry)
-    assets = step_assets(demo, module, ctx, levels, yaml_path)
+    assets = step_assets(demo, module, registry, levels, yaml_path)
     level = highest(levels[k] for k in levels if k.path[0] == demo.id)
-    assets += [release_asset(demo, view, level), published_asset(demo, territory.id)]
-    checks = table_checks(demo, view) + [audit_check(demo, territory.id)]
+    assets += [release_asset(demo, sources, registry, level), published_asset(demo)]
+    checks = table_checks(demo, registry) + [audit_check(demo)]
     return dg.Definitions(assets=assets, asset_checks=checks)

@@ -43,6 +43,9 @@ class Demonstrator(dg.Component, dg.Model, dg.Resolvable):
     message: str = Field(description="the main message, one French sentence")
     module: str = Field(description="Python file beside defs.yaml holding the steps' functions")
     sources: list[str] = Field(description="ids of the source cards it reads")
+    optional: dict[str, str] = Field(default_factory=dict,
+                                     description="private or personal sources it can do without -> what they add")
+    draft: bool = Field(default=False, description="published but not shown on the officials' site")
     main_indicator: str
     indicators: list[str] = Field(description="ids declared in the folder's indicators.yaml")
     headlines: list[str] = Field(default_factory=list)

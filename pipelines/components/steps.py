@@ -15,6 +15,7 @@ from types import ModuleType
 
 import dagster as dg
 
+from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import TAG, highest
 from pipelines.assets.sources import describe
 from pipelines.catalogue import Demonstrator, StepContext
@@ -60,7 +61,7 @@ def step_function(module: ModuleType, demo: Demonstrator, name: str, step: Step,
     return fn
 
 
-def step_assets(demo: Demonstrator, module: ModuleType, ctx: StepContext, levels: dict[dg.AssetKey, str],
+def step_assets(demo: Demonstrator, module: ModuleType, registry: dict, levels: dict[dg.AssetKey, str],
                 yaml_path: Path) -> list[dg.AssetsDefinition]:
     """One asset per step, in the YAML's order, then the summary; `levels` gets theirs."""
     steps = list(demo.steps.items()) + ([("summary", demo.summary)] if demo.summary else [])
@@ -71,14 +72,28 @@ def step_assets(demo: Demonstrator, module: ModuleType, ctx: StepContext, levels
         level = highest(levels[key] for key in ins.values())
         levels[step_key(demo, name)] = level
         where = f"{Path(module.__file__).name}, step '{name}' ({step.function})"
-        built.append(_step_asset(demo, name, step, fn, ctx, ins, level, where))
+        built.append(_step_asset(demo, name, step, fn, registry, ins, level, where))
     return built
 
 
-def _step_asset(demo, name, step, fn, ctx, ins, level, where) -> dg.AssetsDefinition:
+def step_context(demo: Demonstrator, registry: dict, context) -> StepContext:
+    """The context of a step running for the territory of `context`'s partition."""
+    run = run_territory(context)
+    ctx = StepContext.build(demo, run.territory, run.sources, registry)
+    required = sorted(ctx.absent - set(demo.optional))
+    if required:
+        raise ConfigError(f"territory '{run.territory.id}' declares {required} absent, but demonstrator '{demo.id}' "
+                          "needs them. Fix: bring that data, or list it under `optional:` in the demonstrator's "
+                          "defs.yaml if its code can do without it")
+    return ctx
+
+
+def _step_asset(demo, name, step, fn, registry, ins, level, where) -> dg.AssetsDefinition:
     @dg.asset(key=step_key(demo, name), ins={arg: dg.AssetIn(key) for arg, key in ins.items()},
-              group_name=demo.id, kinds=set(step.kinds), tags={TAG: level}, description=step.description)
+              group_name=demo.id, kinds=set(step.kinds), tags={TAG: level}, description=step.description,
+              partitions_def=territory_partitions())
     def _step(context: dg.AssetExecutionContext, **frames):
+        ctx = step_context(demo, registry, context)
         with no_file_access(f"demonstrators/{demo.id}/{where}"):
             result = fn(**frames, ctx=ctx)
         if isinstance(result, dict):

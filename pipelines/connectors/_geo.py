@@ -5,6 +5,10 @@ Decisions:
 - **CRS.** A layer without a CRS needs ``crs:`` in the card; a layer whose CRS differs
   from the declared one is an error; a layer whose coordinates fall outside its CRS's
   area of use is an error (e.g. lon/lat written into a file labelled Lambert-93).
+- **Reprojection.** A layer is reprojected to the territory's working CRS only when its
+  features lie in that CRS's area of use (:func:`check_target_area`): Martinique
+  communes projected to Lambert-93 come out 32 % too large, which no later check sees.
+  Each overseas territory declares its own working CRS instead.
 - **Invalid polygons** (self-intersections, bow ties ...) are repaired by default with
   ``shapely.make_valid`` keeping the polygonal parts: IGN and INSEE layers carry a few,
   and a pipeline that stops on each would be useless. The number repaired is in
@@ -23,11 +27,13 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
+from pyproj import CRS
 
-from pipelines.connectors._crs import CRS_FIX, crs_label, outside_area, parse_crs
+from pipelines.connectors._crs import CRS_FIX, crs_label, outside_area, parse_crs, transformer
 from pipelines.errors import SourceError
 
-__all__ = ["read_layer", "check_layer_crs", "check_polygons", "INVALID_GEOMETRY_CHOICES"]
+__all__ = ["read_layer", "check_layer_crs", "check_target_area", "check_polygons",
+           "INVALID_GEOMETRY_CHOICES", "WORKING_CRS_FIX"]
 
 INVALID_GEOMETRY_CHOICES = ("repair", "error")
 _POLYGONAL = {"Polygon", "MultiPolygon"}
@@ -111,9 +117,7 @@ def check_layer_crs(path, frame: gpd.GeoDataFrame, declared=None) -> gpd.GeoData
         raise SourceError(path, f"the layer is in {crs_label(frame.crs)} but the source card "
                           f"declares {crs_label(wanted)}.", column="geometry",
                           fix="remove `crs:` from the card, or reproject the file.")
-    bounds = frame.geometry.bounds.to_numpy()
-    outside = outside_area((bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2,
-                           frame.crs)
+    outside = outside_area(*_centres(frame), frame.crs)
     if outside.any():
         index = int(np.flatnonzero(outside)[0])
         wrong_crs = outside.sum() * 2 > len(frame)
@@ -124,6 +128,53 @@ def check_layer_crs(path, frame: gpd.GeoDataFrame, declared=None) -> gpd.GeoData
                           column="geometry", fix=CRS_FIX if wrong_crs else
                           "correct or remove the feature in a GIS.")
     return frame
+
+
+WORKING_CRS_FIX = ("set the territory's `working_crs` to the CRS of the area the layer covers "
+                   "(EPSG:2154 for mainland France and Corsica, EPSG:5490 for Martinique and "
+                   "Guadeloupe, EPSG:2972 for Guyane, EPSG:2975 for La Réunion, EPSG:4471 for "
+                   "Mayotte), or use a layer of the territory's own area.")
+
+
+def _centres(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    bounds = frame.geometry.bounds.to_numpy()
+    return (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2
+
+
+def check_target_area(path, frame: gpd.GeoDataFrame, target: CRS) -> None:
+    """Refuse to reproject features that lie outside the target CRS's area of use.
+
+    The centre of each feature's bounds is projected to the target CRS and compared
+    with the target's area of use (one degree of margin, see
+    :func:`pipelines.connectors._crs.outside_area`); a point the projection cannot
+    reach counts as outside.
+
+    Raises
+    ------
+    SourceError
+        Naming the file, the first feature outside, the layer's CRS, the target CRS and
+        the fix (a working CRS made for the layer's area).
+    """
+    if frame.crs is None or frame.crs.equals(target, ignore_axis_order=True) or frame.empty:
+        return  # a layer in the target CRS was checked against its own area already
+    x, y = _centres(frame)
+    known = np.isfinite(x) & np.isfinite(y)
+    tx, ty = transformer(frame.crs.to_wkt(), target.to_wkt()).transform(x, y, errcheck=False)
+    tx, ty = np.asarray(tx, dtype="float64"), np.asarray(ty, dtype="float64")
+    unreachable = known & ~(np.isfinite(tx) & np.isfinite(ty))
+    outside = unreachable | outside_area(tx, ty, target)
+    if not outside.any():
+        return
+    index = int(np.flatnonzero(outside)[0])
+    most = outside.sum() * 2 > len(frame)
+    fix = WORKING_CRS_FIX
+    if frame.crs.is_projected:
+        fix += f" The layer's own CRS, {crs_label(frame.crs)}, may be that CRS."
+    raise SourceError(path, f"{'the layer lies' if most else 'this feature lies'} outside the "
+                      f"area where the working CRS {crs_label(target)} is used; reprojecting it "
+                      f"from {crs_label(frame.crs)} would distort its areas and distances.",
+                      row=index + 1, column="geometry",
+                      fix=fix if most else "correct or remove the feature in a GIS, or " + fix)
 
 
 def _feature(frame, index: int, id_column: str | None) -> str:

@@ -4,6 +4,12 @@ Accepted columns (any case, accents ignored): ``code_commune`` from ``INSEE_COM`
 ``code_insee``, ``code`` (france-geojson), ``codgeo``, ``insee``; ``nom_commune`` from
 ``NOM``, ``NOM_COM``, ``nom_commune``, ``libelle``, ``libgeo``; ``population`` from
 ``POPULATION``, ``pop``, ``pmun`` (nullable: the GeoJSON conversions drop it).
+
+Paris, Lyon and Marseille: a layer holding both a commune and its arrondissements
+municipaux (overlapping polygons) is refused unless the option ``arrondissements`` says
+which level to keep (see :mod:`pipelines.connectors._zones`). A layer outside the area
+of use of the working CRS is refused, not reprojected (Martinique in Lambert-93 would be
+32 % too large): declare the territory's own working CRS.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelines.connectors._values import parse_int
-from pipelines.connectors._zones import check_unique, finish_zones, open_zone_layer
+from pipelines.connectors._zones import arrondissements_rule, check_unique, finish_zones, keep_rows, open_zone_layer
 from pipelines.connectors.registry import connector
 
 __all__ = ["read_communes", "COMMUNE_COLUMNS"]
@@ -28,7 +34,8 @@ _ALIASES = {
 def read_communes(path, *, working_crs="EPSG:2154", layer: str | None = None,
                   crs: str | None = None, encoding: str | None = None, pad_codes: bool = False,
                   invalid_geometry: str = "repair",
-                  source_columns: dict[str, str] | None = None):
+                  source_columns: dict[str, str] | None = None,
+                  arrondissements: str | None = None):
     """Read commune contours.
 
     Parameters
@@ -37,6 +44,9 @@ def read_communes(path, *, working_crs="EPSG:2154", layer: str | None = None,
         ADMIN EXPRESS GeoPackage (layer ``commune``) or shapefile, or a GeoJSON.
     working_crs, layer, crs, encoding, pad_codes, invalid_geometry, source_columns
         As in :func:`pipelines.connectors.iris.read_iris`.
+    arrondissements : {None, "drop", "only", "keep"}, default None
+        Which level of Paris, Lyon and Marseille to keep when the layer has both the
+        commune and its arrondissements; by default such a layer is refused.
 
     Returns
     -------
@@ -48,17 +58,21 @@ def read_communes(path, *, working_crs="EPSG:2154", layer: str | None = None,
     ------
     SourceError
         Missing code column, malformed or duplicated code, population not a whole
-        number, CRS missing or wrong, bad geometry.
+        number, CRS missing or wrong, layer outside the working CRS's area, bad
+        geometry, PLM commune and arrondissements both present without a rule.
     """
     zones = open_zone_layer(path, _ALIASES, required=("code_commune",), layer=layer,
                             preferred=("commune",), encoding=encoding,
                             source_columns=source_columns)
     codes = zones.code("code_commune", "commune", pad=pad_codes)
     check_unique(zones, codes, "code_commune")
+    keep = arrondissements_rule(zones.locator, codes, arrondissements,
+                                column=zones.columns["code_commune"])
     columns = {"code_commune": codes, "nom_commune": zones.text("nom_commune"),
                "population": _population(zones)}
-    return finish_zones(zones, columns, id_column="code_commune", crs=crs,
-                        working_crs=working_crs, invalid_geometry=invalid_geometry)
+    communes = finish_zones(zones, columns, id_column="code_commune", crs=crs,
+                            working_crs=working_crs, invalid_geometry=invalid_geometry)
+    return keep_rows(communes, keep)
 
 
 def _population(zones) -> pd.Series:

@@ -19,6 +19,12 @@ in the grid CRS, so reprojecting squares here would only distort them. The geome
 always rebuilt from the id (the id defines the cell); a published geometry whose
 lower-left corner is not the id's is an error. Counts are float64: INSEE imputes
 fractional counts for statistical secrecy (``i_est_200 = 1``).
+
+Tables per IRIS and per commune (:func:`read_filosofi_zones`) name their columns with
+the 2-digit year of the income (``DISP_MED18``, ``MED19``): the year is dropped, so one
+card reads every edition, and a commune table holding Paris, Lyon or Marseille at both
+levels (commune and arrondissements) is refused unless ``arrondissements`` says which
+level to keep.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from pipelines.connectors._columns import header_key, resolve_columns
 from pipelines.connectors._csv import read_csv, read_header
 from pipelines.connectors._geo import read_layer
 from pipelines.connectors._values import FrameLocator, Locator, as_text, mask_tokens, parse_code, parse_float
+from pipelines.connectors._zones import arrondissements_rule, keep_rows
 from pipelines.connectors.registry import connector
 from pipelines.errors import SourceError
 from pipelines.spatial.grid import cell_polygons
@@ -176,49 +183,77 @@ def _check_published_geometry(locator: Locator, published: gpd.GeoDataFrame,
                             fix="use the file as published by INSEE.")
 
 
-_DISP = re.compile(r"^disp_([a-z0-9_]+?)(\d{2})$")
+_DISP = re.compile(r"^disp_(?P<name>[a-z0-9_]+?)(?P<yy>\d{2})$")
+# Key figures per commune (cc_filosofi): MED19, TP6019, D119, PACT19 ... no prefix, no "_".
+_KEY_FIGURE = re.compile(r"^(?P<name>[a-z][a-z0-9]*?)(?P<yy>\d{2})$")
+_COUNTS = {"nbmenfisc": "households", "nbpersmenfisc": "persons"}
 _TEXT_INDICATORS = {"disp_note"}
 _ZONE_CODES = {"code_iris": ("iris", "code_iris"), "code_commune": ("codgeo", "code_commune")}
 
 
 @connector("filosofi_zones")
 def read_filosofi_zones(path, *, working_crs="EPSG:2154", encoding: str = "utf-8",
-                        sep: str | None = None, decimal: str = ".", pad_codes: bool = False):
+                        sep: str | None = None, decimal: str = ".", pad_codes: bool = False,
+                        edition: int | None = None, arrondissements: str | None = None):
     """Read a Filosofi table per IRIS (``IRIS``) or per commune (``CODGEO``).
 
-    Every ``DISP_<indicator><yy>`` column is kept without its year suffix, in lower case:
-    ``DISP_MED19`` -> ``disp_med``, ``DISP_TP6019`` -> ``disp_tp60``; the year goes to
-    ``attrs["year"]``. Values masked by INSEE (``s``, ``nd``, ``ns``, ``so``, ``c``)
-    become NA and the row's ``masque`` flag is set.
+    Two layouts, whose columns carry the 2-digit year of the income (``18`` for 2018):
+
+    - "revenus disponibles" per IRIS or commune: ``DISP_<indicator><yy>``, kept in
+      lower case without the year (``DISP_MED18`` -> ``disp_med``, ``DISP_TP6018`` ->
+      ``disp_tp60``, ``DISP_NOTE18`` -> ``disp_note``);
+    - "chiffres clés" per commune (``cc_filosofi_<year>_COM``): ``<indicator><yy>``
+      without prefix, mapped to the same names (``MED19`` -> ``disp_med``, ``TP6019``
+      -> ``disp_tp60``, ``D119`` -> ``disp_d1``, ``TP60AGE119`` -> ``disp_tp60age1``).
+
+    ``NBMENFISC<yy>`` (tax households) becomes ``households`` and ``NBPERSMENFISC<yy>``
+    (people in tax households) ``persons``. Other columns (names, labels) are not read.
+    The year is read from the header (every indicator must carry the same one) or
+    chosen with ``edition``; it goes to ``attrs["year"]``. Empty fields (INSEE's
+    secrecy) are NA; values masked with a token (``s``, ``nd``, ``ns``, ``so``, ``c``)
+    are NA too and set the row's ``masque`` flag.
 
     Parameters
     ----------
     path : str or Path
-        The ``;``-separated CSV.
+        The ``;``-separated CSV (LF or CRLF line ends).
     working_crs : str
         Not used (no geometry).
     encoding, sep, decimal, pad_codes : optional
         As for the other CSV connectors.
+    edition : int, optional
+        Year of the income (``2018`` or ``18``). Only the columns of that year are read,
+        and the file must have them; by default the year is detected from the header,
+        and several years in one file are an error.
+    arrondissements : {None, "drop", "only", "keep"}, default None
+        Commune tables only: which level of Paris, Lyon and Marseille to keep when the
+        table has a commune and its arrondissements (see
+        :mod:`pipelines.connectors._zones`); by default such a table is refused, since
+        summing it would count the city twice. Not used for IRIS tables.
 
     Returns
     -------
     pandas.DataFrame
-        ``code_iris`` or ``code_commune`` (text), ``disp_*`` (float64, at least
-        ``disp_med`` and ``disp_tp60``), ``masque`` (bool).
+        ``code_iris`` or ``code_commune`` (text), ``households`` and ``persons``
+        (float64, when published), ``disp_*`` (float64, at least ``disp_med`` and
+        ``disp_tp60``; ``disp_note`` as text), ``masque`` (bool). ``attrs``: ``year``,
+        ``level`` (``"iris"`` or ``"commune"``), and for commune tables
+        ``arrondissement_rows_dropped``.
 
     Raises
     ------
     SourceError
-        No code column, no ``DISP_MED``/``DISP_TP60`` column, several years mixed,
-        malformed code, non-numeric value.
+        No code column, no median or poverty-rate column, several years mixed, no
+        column of the declared edition, two columns with one name, malformed code,
+        non-numeric value, PLM commune and arrondissements both present without a rule.
     """
     header = read_header(path, encoding=encoding, sep=sep)
     level, code_column = _zone_level(path, header.names)
-    indicators, year = _disp_columns(path, header.names)
+    indicators, year = _indicator_columns(path, header.names, code_column, edition)
     table = read_csv(path, columns=[code_column, *indicators], encoding=encoding, header=header)
     kind = "iris" if level == "code_iris" else "commune"
-    out = {level: parse_code(table, code_column, table.column(code_column), kind=kind,
-                             pad=pad_codes)}
+    codes = parse_code(table, code_column, table.column(code_column), kind=kind, pad=pad_codes)
+    out = {level: codes}
     masked_any = np.zeros(len(table), dtype=bool)
     for name, short in indicators.items():
         if short in _TEXT_INDICATORS:  # a quality note, not a number
@@ -230,6 +265,9 @@ def read_filosofi_zones(path, *, working_crs="EPSG:2154", encoding: str = "utf-8
     frame = pd.DataFrame(out)
     frame["masque"] = masked_any
     frame.attrs.update(year=year, level=kind)
+    if kind == "commune":
+        frame = keep_rows(frame, arrondissements_rule(table, codes, arrondissements,
+                                                      column=code_column))
     return frame
 
 
@@ -244,20 +282,57 @@ def _zone_level(path, names: list[str]) -> tuple[str, str]:
                       fix="check that the file is a Filosofi table per IRIS or per commune.")
 
 
-def _disp_columns(path, names: list[str]) -> tuple[dict[str, str], int]:
+def _indicator(key: str) -> tuple[str, str] | None:
+    """Output name and 2-digit year of a published column key, or None."""
+    match = _DISP.match(key)
+    if match:
+        return f"disp_{match['name']}", match["yy"]
+    match = _KEY_FIGURE.match(key)
+    if match:
+        return _COUNTS.get(match["name"], f"disp_{match['name']}"), match["yy"]
+    return None
+
+
+def _edition_suffix(path, edition) -> str | None:
+    if edition is None:
+        return None
+    try:
+        year = int(edition)
+    except (TypeError, ValueError):
+        year = -1
+    if not (0 <= year < 100 or 2000 <= year < 2100):
+        raise SourceError(path, "`edition` is not a year.", column="edition",
+                          fix="declare the year of the income, e.g. `edition: 2019`.")
+    return f"{year % 100:02d}"
+
+
+def _indicator_columns(path, names: list[str], code_column: str,
+                       edition) -> tuple[dict[str, str], int]:
+    """Published name -> output name for the indicators of one year, and that year."""
+    wanted = _edition_suffix(path, edition)
+    parsed = {name: _indicator(header_key(name)) for name in names if name != code_column}
+    chosen = {name: item for name, item in parsed.items()
+              if item is not None and wanted in (None, item[1])}
+    years = sorted({year for _, year in chosen.values()})
+    if len(years) > 1:
+        raise SourceError(path, f"the columns carry several years ({', '.join(years)}).",
+                          row=1, fix="keep the columns of one year only, or declare which one "
+                                     "to read with `edition:` (e.g. `edition: 2019`).")
     found: dict[str, str] = {}
-    years: set[str] = set()
-    for name in names:
-        match = _DISP.match(header_key(name))
-        if match:
-            found[name] = f"disp_{match.group(1)}"
-            years.add(match.group(2))
+    for name, (output, _) in chosen.items():
+        if output in found.values():
+            raise SourceError(path, f"two columns give '{output}'.", row=1, column=name,
+                              fix="keep one of them (a file has either DISP_ columns or the "
+                                  "key figures' names, not both for one indicator).")
+        found[name] = output
+    example = wanted or "19"
     for needed in ("disp_med", "disp_tp60"):
         if needed not in found.values():
-            raise SourceError(path, f"required column is missing ({needed.upper()}<yy>, e.g. "
-                              f"{needed.upper()}19).", row=1, column=needed.upper(),
-                              fix="check that the file is a Filosofi 'revenus disponibles' table.")
-    if len(years) > 1:
-        raise SourceError(path, f"DISP_ columns carry several years ({', '.join(sorted(years))}).",
-                          row=1, fix="keep the columns of one year only.")
-    return found, 2000 + int(years.pop())
+            short = needed.removeprefix("disp_").upper()
+            where = f" for the edition {2000 + int(wanted)}" if wanted else ""
+            raise SourceError(path, f"required column is missing{where} (DISP_{short}<yy> or "
+                              f"{short}<yy>, e.g. DISP_{short}{example} or {short}{example}).",
+                              row=1, column=needed.upper(),
+                              fix="check that the file is a Filosofi table of disposable income "
+                                  "per IRIS or commune" + (", and its edition." if wanted else "."))
+    return found, 2000 + int(years[0])

@@ -17,14 +17,28 @@ Decisions:
   carries the station's id, name and position); stops without one stand for themselves.
   Every station and stand-alone stop appears, with 0 departures when nothing runs.
 - **Calendars.** ``calendar.txt``, ``calendar_dates.txt`` or both; a feed with neither is
-  an error. Optional files (``frequencies.txt``, ``calendar*``) may be absent.
+  an error. Optional files (``frequencies.txt``, ``calendar*``, ``routes.txt``) may be
+  absent.
+- **Route types left out.** Trips of routes whose ``route_type`` is in the option
+  ``exclude_route_types`` are not regular bus departures and are not counted; the default
+  leaves out the extended types 712 (School Bus) and 715 (Demand and Response Bus
+  Service), whose runs are not open to everyone or not run unless booked. 713 (School and
+  Public Service Bus) is counted: anyone may board it; add it to the list to leave it out.
+  An empty list counts every trip. Only ``route_type`` decides: on-demand services
+  described by basic-GTFS booking rules or ``continuous_pickup`` are counted. The
+  departures left out on the day (after the terminus, pickup and frequency rules) are
+  reported, never dropped silently. ``route_type`` is read as text and must be a whole
+  number; with ``routes.txt``, every trip's ``route_id`` must exist in it. A feed without
+  ``routes.txt`` keeps every trip.
 - **Typical weekday.** Without ``day``, the weekday (Monday to Friday) of the feed's
-  validity period with the most trips running, the earliest on ties.
+  validity period with the most counted trips running (trips of route types left out do
+  not choose the day), the earliest on ties.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import shutil
 import tempfile
 import zipfile
@@ -43,12 +57,16 @@ from pipelines.connectors._values import as_text, parse_date, parse_float, parse
 from pipelines.connectors.registry import connector
 from pipelines.errors import ConfigError, SourceError
 
-__all__ = ["Feed", "read_feed", "departures_per_stop", "typical_weekday", "read_gtfs"]
+__all__ = ["Feed", "read_feed", "departures_per_stop", "typical_weekday", "read_gtfs",
+           "EXCLUDED_ROUTE_TYPES"]
+
+EXCLUDED_ROUTE_TYPES = (712, 715)  # School Bus, Demand and Response Bus Service
 
 _COLUMNS = {
     "stops.txt": (("stop_id",), ("stop_name", "stop_lat", "stop_lon", "location_type",
                                  "parent_station")),
-    "trips.txt": (("trip_id", "service_id"), ()),
+    "routes.txt": (("route_id", "route_type"), ()),
+    "trips.txt": (("trip_id", "service_id"), ("route_id",)),
     "stop_times.txt": (("trip_id", "stop_id", "stop_sequence"), ("departure_time", "pickup_type")),
     "calendar.txt": (("service_id", "monday", "tuesday", "wednesday", "thursday", "friday",
                       "saturday", "sunday", "start_date", "end_date"), ()),
@@ -56,6 +74,7 @@ _COLUMNS = {
     "frequencies.txt": (("trip_id", "start_time", "end_time", "headway_secs"), ("exact_times",)),
 }
 _TIME = r"^\d{1,3}:[0-5]\d:[0-5]\d$"
+_ROUTE_TYPE = r"^\d{1,9}$"
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -66,7 +85,8 @@ class Feed:
     Ids are resolved once into positions: ``stops["station"]`` is the row of the stop's
     parent station (or its own row), ``stop_times`` has ``trip`` and ``stop`` (rows in
     ``trips`` and ``stops``) and ``departs`` (a boardable departure: not the last stop
-    of its trip, pickup allowed), ``frequencies`` has ``trip`` and ``runs``.
+    of its trip, pickup allowed), ``frequencies`` has ``trip`` and ``runs``. With
+    ``routes`` (``route_type`` as int64), ``trips["route"]`` is the row of the trip's route.
     """
 
     path: Path
@@ -76,6 +96,7 @@ class Feed:
     calendar: pd.DataFrame | None
     calendar_dates: pd.DataFrame | None
     frequencies: pd.DataFrame | None
+    routes: pd.DataFrame | None = None
 
 
 class _FeedFiles:
@@ -176,8 +197,9 @@ def read_feed(path) -> Feed:
     Raises
     ------
     SourceError
-        Missing required file or column, no calendar file, malformed time or date,
-        references to undefined trips, stops or services, bad frequencies.
+        Missing required file or column, no calendar file, malformed time, date or
+        route_type, references to undefined trips, stops, services or routes, bad
+        frequencies.
     """
     path = Path(path)
     if not path.exists():
@@ -201,6 +223,9 @@ def _read_feed(path: Path, files: _FeedFiles) -> Feed:
     trips_table = files.read("trips.txt")
     trips = _text_frame(trips_table)
     _check_ids(trips_table, trips, "trip_id")
+    routes = _routes(files) if files.has("routes.txt") else None
+    if routes is not None:
+        trips["route"] = _trip_routes(trips_table, routes)
     calendar = _calendar(files) if files.has("calendar.txt") else None
     dates = _calendar_dates(files) if files.has("calendar_dates.txt") else None
     services = pd.concat([f["service_id"] for f in (calendar, dates) if f is not None])
@@ -208,7 +233,35 @@ def _read_feed(path: Path, files: _FeedFiles) -> Feed:
                "calendar.txt or calendar_dates.txt", required=True)
     stop_times = _stop_times(files, trips, stops)
     frequencies = _frequencies(files, trips) if files.has("frequencies.txt") else None
-    return Feed(path, stops, trips, stop_times, calendar, dates, frequencies)
+    return Feed(path, stops, trips, stop_times, calendar, dates, frequencies, routes)
+
+
+def _routes(files: _FeedFiles) -> pd.DataFrame:
+    table = files.read("routes.txt")
+    routes = _text_frame(table)
+    _check_ids(table, routes, "route_id")
+    text = as_text(table.column("route_type"))
+    empty = pc.is_null(text).to_numpy(zero_copy_only=False)
+    if empty.any():
+        raise table.error("route_type is empty.", index=int(np.flatnonzero(empty)[0]),
+                          column="route_type",
+                          fix="use the feed as published; GTFS requires it (3 for a bus).")
+    bad = pc.invert(pc.match_substring_regex(text, _ROUTE_TYPE)).to_numpy(zero_copy_only=False)
+    if bad.any():
+        raise table.error("route_type is not a route type code (a whole number such as 3, "
+                          "or 712 in the extended types).", index=int(np.flatnonzero(bad)[0]),
+                          column="route_type", fix="correct the value, e.g. 3 for a bus.")
+    routes["route_type"] = pc.cast(text, pa.int64()).to_numpy(zero_copy_only=False)
+    return routes
+
+
+def _trip_routes(table: CsvTable, routes: pd.DataFrame) -> np.ndarray:
+    """Row in ``routes`` of each trip; route_id is required once routes.txt is given."""
+    if "route_id" not in table.table.column_names:
+        raise SourceError(table.header.label, "required column is missing.", row=1,
+                          column="route_id",
+                          fix="use the feed as published; GTFS requires this column.")
+    return _positions(table, "route_id", routes["route_id"], "routes.txt", required=True)
 
 
 def _stops(files: _FeedFiles) -> pd.DataFrame:
@@ -340,15 +393,39 @@ def _trip_runs(feed: Feed, day: dt.date) -> np.ndarray:
     return np.where(running, runs, 0)
 
 
-def typical_weekday(feed: Feed) -> dt.date:
-    """The Monday-to-Friday date of the feed's period with the most trips running."""
+def _route_types(path, value) -> tuple[int, ...]:
+    """The ``exclude_route_types`` option, checked: sorted distinct route type codes."""
+    valid = (isinstance(value, (list, tuple, set, frozenset))
+             and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0
+                     for v in value))
+    if not valid:
+        raise ConfigError(f"{path}: `exclude_route_types` is not a list of route_type codes "
+                          "(whole numbers); fix the source card's options, e.g. "
+                          "`exclude_route_types: [712, 715]`, or `[]` to count every route.")
+    return tuple(sorted({int(v) for v in value}))
+
+
+def _counted_trips(feed: Feed, excluded: tuple[int, ...]) -> np.ndarray:
+    """Whether each trip (row of ``trips``) counts: its route type is not left out."""
+    if feed.routes is None or not excluded:
+        return np.ones(len(feed.trips), dtype=bool)
+    types = feed.routes["route_type"].to_numpy()[feed.trips["route"].to_numpy()]
+    return ~np.isin(types, excluded)
+
+
+def typical_weekday(feed: Feed, *, exclude_route_types=EXCLUDED_ROUTE_TYPES) -> dt.date:
+    """The Monday-to-Friday date of the feed's period with the most counted trips running.
+
+    Trips of the route types in ``exclude_route_types`` do not count (module docstring).
+    """
+    counted = _counted_trips(feed, _route_types(feed.path, exclude_route_types))
     bounds = []
     if feed.calendar is not None:
         bounds += [feed.calendar["start_date"].min(), feed.calendar["end_date"].max()]
     if feed.calendar_dates is not None:
         bounds += [feed.calendar_dates["date"].min(), feed.calendar_dates["date"].max()]
     days = pd.date_range(min(bounds), max(bounds), freq="D")
-    trips_per_service = feed.trips["service_id"].value_counts()
+    trips_per_service = feed.trips.loc[counted, "service_id"].value_counts()
     best, best_count = None, -1
     for day in (d.date() for d in days if d.weekday() < 5):
         count = int(trips_per_service.reindex(list(active_services(feed, day))).fillna(0).sum())
@@ -379,8 +456,18 @@ def _as_date(path, day) -> dt.date:
                           "card's options.") from error
 
 
+def _weights(feed: Feed, day: dt.date, excluded: tuple[int, ...]):
+    """Departing stop times, their departures on ``day``, and the departures left out."""
+    events = feed.stop_times[feed.stop_times["departs"].to_numpy()]
+    trip = events["trip"].to_numpy()
+    runs = _trip_runs(feed, day)[trip]
+    counted = _counted_trips(feed, excluded)[trip]
+    return events, np.where(counted, runs, 0), int(runs[~counted].sum())
+
+
 def departures_per_stop(feed_path, day: dt.date | str | None = None, *,
-                        working_crs="EPSG:2154") -> pd.DataFrame:
+                        working_crs="EPSG:2154",
+                        exclude_route_types=EXCLUDED_ROUTE_TYPES) -> pd.DataFrame:
     """Count the departures of each station (or stand-alone stop) on a service day.
 
     Parameters
@@ -391,17 +478,30 @@ def departures_per_stop(feed_path, day: dt.date | str | None = None, *,
         Service day to count (see the module docstring); default the typical weekday.
     working_crs : str, default ``"EPSG:2154"``
         CRS of the output ``x``/``y``.
+    exclude_route_types : list of int, default ``(712, 715)``
+        ``route_type`` codes of ``routes.txt`` whose trips are not counted (school and
+        on-demand buses by default); empty to count every trip.
 
     Returns
     -------
     pandas.DataFrame
         ``stop_id``, ``stop_name``, ``departures`` (int64), ``x``, ``y``, one row per
-        station or stand-alone stop; ``attrs``: ``crs``, ``day`` (ISO date).
+        station or stand-alone stop; ``attrs``: ``crs``, ``day`` (ISO date),
+        ``excluded_route_types`` (sorted list of the codes configured, whether or not the
+        feed uses them) and ``excluded_departures`` (int: departures of that day left out).
+
+    Raises
+    ------
+    SourceError
+        See :func:`read_feed`.
+    ConfigError
+        If ``day`` is not a date or ``exclude_route_types`` not a list of whole numbers.
     """
     feed = feed_path if isinstance(feed_path, Feed) else read_feed(feed_path)
-    day = typical_weekday(feed) if day is None else _as_date(feed.path, day)
-    events = feed.stop_times[feed.stop_times["departs"].to_numpy()]
-    weights = _trip_runs(feed, day)[events["trip"].to_numpy()]
+    excluded = _route_types(feed.path, exclude_route_types)
+    day = (typical_weekday(feed, exclude_route_types=excluded) if day is None
+           else _as_date(feed.path, day))
+    events, weights, left_out = _weights(feed, day, excluded)
     station = feed.stops["station"].to_numpy()[events["stop"].to_numpy()]
     counts = np.bincount(station, weights=weights, minlength=len(feed.stops)).astype("int64")
     rows = _boarding_places(feed)
@@ -411,12 +511,17 @@ def departures_per_stop(feed_path, day: dt.date | str | None = None, *,
     x, y = to_working.transform(places["stop_lon"].to_numpy(), places["stop_lat"].to_numpy())
     name = places["stop_name"] if "stop_name" in places else pd.Series(pd.NA, dtype="str")
     return points_frame({"stop_id": places["stop_id"], "stop_name": name,
-                         "departures": departures}, x, y, working_crs, day=day.isoformat())
+                         "departures": departures}, x, y, working_crs, day=day.isoformat(),
+                        excluded_route_types=list(excluded), excluded_departures=left_out)
 
 
 @connector("gtfs")
-def read_gtfs(path, *, working_crs="EPSG:2154", day: str | None = None) -> pd.DataFrame:
+def read_gtfs(path, *, working_crs="EPSG:2154", day: str | None = None,
+              exclude_route_types=EXCLUDED_ROUTE_TYPES) -> pd.DataFrame:
     """Read a GTFS feed as departures per station on one service day.
+
+    School buses (route_type 712) and on-demand buses (715) are left out by default and
+    the departures left out reported in ``attrs`` (see the module docstring).
 
     Parameters
     ----------
@@ -426,10 +531,15 @@ def read_gtfs(path, *, working_crs="EPSG:2154", day: str | None = None) -> pd.Da
         CRS of the output ``x``/``y``.
     day : str, optional
         ``YYYY-MM-DD``; default the feed's typical weekday.
+    exclude_route_types : list of int, default ``[712, 715]``
+        ``route_type`` codes whose trips are not counted, from the card's ``options:``
+        (``exclude_route_types: [712, 713, 715]``); ``[]`` counts every trip.
 
     Returns
     -------
     pandas.DataFrame
-        See :func:`departures_per_stop`.
+        See :func:`departures_per_stop`; ``attrs["excluded_route_types"]`` and
+        ``attrs["excluded_departures"]`` say what was left out.
     """
-    return departures_per_stop(path, day, working_crs=working_crs)
+    return departures_per_stop(path, day, working_crs=working_crs,
+                               exclude_route_types=exclude_route_types)

@@ -13,6 +13,9 @@ output                    published names
 ``nom_commune``           ``NOM_COM``, ``nom_commune``, ``libcom``
 ``type_iris``             ``TYP_IRIS``, ``type_iris`` (H, A, D or Z)
 ========================  ==========================================================
+
+The data.grandlyon.com GeoJSON (IRIS code in ``id``, commune in ``com``/``libcom``, name
+in ``libiris``, legacy ``crs`` member naming CRS84) is read by these aliases alone.
 """
 
 from __future__ import annotations
@@ -69,7 +72,9 @@ def read_iris(path, *, working_crs="EPSG:2154", layer: str | None = None, crs: s
     ------
     SourceError
         Missing code column, malformed or duplicated code, IRIS code not starting with its
-        commune code, unknown IRIS type, CRS missing or wrong, bad geometry.
+        commune code, unknown IRIS type, CRS missing or wrong, layer outside the area of
+        use of ``working_crs`` (refused rather than reprojected: declare the territory's
+        own working CRS), bad geometry.
     """
     zones = open_zone_layer(path, _ALIASES, required=(), layer=layer,
                             preferred=("contours_iris", "iris"), encoding=encoding,

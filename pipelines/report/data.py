@@ -151,7 +151,17 @@ def load_demonstrators(outputs_dir: Path) -> list[Demonstrator]:
     demos = []
     for path in paths:
         meta = read_demonstrator_meta(path)
+        if meta.get("draft"):
+            continue  # built and published for its authors, not shown to officials
         demos.append(Demonstrator(path=path, meta=meta, tables=read_tables(meta, path.parent)))
+    if not demos:
+        raise SourceError(outputs_dir, "every demonstrator published here is a draft (`draft: true`).",
+                          fix="set `draft: false` in the defs.yaml of those to show, then run again.")
+    ids = sorted({str(d.meta["territory"].get("id")) for d in demos})
+    if len(ids) > 1:
+        raise SourceError(outputs_dir, f"demonstrators of several territories ({', '.join(ids)}) in one folder: "
+                          "a site shows one territory only.",
+                          fix="publish each territory in outputs/<territory>/ (`datacites run --territory ID`).")
     return demos
 
 
@@ -167,7 +177,11 @@ def load_territory(outputs_dir: Path, demos: list[Demonstrator]) -> dict:
     territory = dict(demos[0].meta["territory"])
     path = Path(outputs_dir) / "territory.json"
     if path.exists():
-        territory.update(json.loads(path.read_text(encoding="utf-8")))
+        declared = json.loads(path.read_text(encoding="utf-8"))
+        if "id" in declared and "id" in territory and declared["id"] != territory["id"]:
+            raise SourceError(path, f"territory '{declared['id']}' while the demonstrators here are of "
+                              f"'{territory['id']}'.", fix="remove territory.json or publish the right territory here.")
+        territory.update(declared)
     territory.setdefault("fictional", False)
     territory["fictional"] = bool(territory["fictional"]) or any(
         d.meta["territory"].get("fictional") for d in demos)

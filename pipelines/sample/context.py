@@ -12,6 +12,7 @@ from . import writers as w
 from .filosofi import GridCounts
 from .grid import Cells
 from .names import STREETS, departement_of, postal_code, street_index
+from .profiles import SampleProfile
 from .rand import choice_cumulative, stream
 from .territory import DATA_YEAR, Landscape, Targets
 from .zoning import Zoning
@@ -48,6 +49,11 @@ class Context:
     counts: GridCounts
     year: int = DATA_YEAR
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def profile(self) -> SampleProfile:
+        """The territory's profile: CRSs, names, coordinate columns."""
+        return self.land.profile
 
     def rng(self, name: str, *index: int) -> np.random.Generator:
         """Random stream of one file (and chunk)."""

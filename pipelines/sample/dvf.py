@@ -14,7 +14,6 @@ import pyarrow as pa
 from . import writers as w
 from .context import Context
 from .grid import transformer
-from .territory import WORKING_CRS
 
 DVF_FILE = "dvf.csv"
 DVF_COLUMNS = (
@@ -96,7 +95,7 @@ def dvf_chunk(ctx: Context, chunk: int, first: int, count: int) -> dict:
     date = (m["year"] - 1970).astype("datetime64[Y]").astype("datetime64[D]") + days
     section = (ctx.cells.e[m["cell"]] // 400 * 7 + ctx.cells.n[m["cell"]] // 400) % len(_SECTIONS)
     plan = rng.integers(1, 2_000, count)
-    lon, lat = transformer(WORKING_CRS, "EPSG:4326").transform(pts.x, pts.y)
+    lon, lat = transformer(ctx.profile.working_crs, "EPSG:4326").transform(pts.x, pts.y)
     mutation, role = _rows(m, rng)
     return _columns(ctx, m, pts, mutation, role, {
         "id": _id_mutation(m, first), "date": np.datetime_as_string(date, unit="D"),

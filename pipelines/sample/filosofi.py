@@ -19,11 +19,11 @@ import shapely
 from . import writers as w
 from .grid import AGE_COLUMNS, CELL_M, PERIOD_COLUMNS, Cells, to_working
 from .rand import stream
-from .territory import GRID_CRS, Landscape, Targets
+from .territory import Landscape, Targets
 from .zoning import Zoning
 
 SECRET_HOUSEHOLDS = 11
-GRID_LAYER = "carreaux_200m_met"
+GRID_LAYER = "carreaux_200m_met"  # the mainland's; each profile names its own (carreaux_200m_mart ...)
 GRID_COLUMNS = (
     "idcar_200m", "idcar_1km", "idcar_nat", "i_est_200", "i_est_1km", "lcog_geo",
     "ind", "men", "men_pauv", "men_1ind", "men_5ind", "men_prop", "men_fmp", "ind_snv",
@@ -98,9 +98,10 @@ def publish_counts(cells: Cells, targets: Targets, seed: int) -> GridCounts:
     return GridCounts(imputed, v)
 
 
-def _cell_id(size: int, e: np.ndarray, n: np.ndarray) -> pa.Array:
-    """INSEE cell ids ``CRS3035RES{size}mN{north}E{east}`` of the lower-left corner."""
-    return w.concat(f"CRS3035RES{size}mN", (n // size) * size, "E", (e // size) * size)
+def _cell_id(size: int, e: np.ndarray, n: np.ndarray, epsg: int) -> pa.Array:
+    """INSEE cell ids ``CRS{epsg}RES{size}mN{north}E{east}`` of the lower-left corner
+    (``CRS3035RES200m...`` in mainland France, ``CRS5490RES200m...`` in Martinique)."""
+    return w.concat(f"CRS{epsg}RES{size}mN", (n // size) * size, "E", (e // size) * size)
 
 
 def _square_totals(cells: Cells, size: int) -> np.ndarray:
@@ -116,9 +117,10 @@ def _natural_square(cells: Cells) -> tuple[pa.Array, np.ndarray]:
     size = np.full(len(cells), sizes[-1], dtype=np.int64)
     for s in sizes[-2::-1]:
         size = np.where(_square_totals(cells, s) >= SECRET_HOUSEHOLDS, s, size)
-    ids = _cell_id(sizes[0], cells.e, cells.n)
+    epsg = cells.territory.grid_epsg
+    ids = _cell_id(sizes[0], cells.e, cells.n, epsg)
     for s in sizes[1:]:
-        ids = pc.if_else(pa.array(size == s), _cell_id(s, cells.e, cells.n), ids)
+        ids = pc.if_else(pa.array(size == s), _cell_id(s, cells.e, cells.n, epsg), ids)
     i_est_1km = _square_totals(cells, 1_000) < SECRET_HOUSEHOLDS
     return ids, i_est_1km.astype(np.int32)
 
@@ -130,7 +132,7 @@ def lcog_geo(cells: Cells, land: Landscape, zoning: Zoning) -> pa.Array:
     """
     offsets = np.array([CELL_M / 6, CELL_M / 2, 5 * CELL_M / 6])
     oe, on = (a.ravel() for a in np.meshgrid(offsets, offsets))
-    x, y = to_working((cells.e[:, None] + oe).ravel(), (cells.n[:, None] + on).ravel())
+    x, y = to_working((cells.e[:, None] + oe).ravel(), (cells.n[:, None] + on).ravel(), land.profile)
     commune = zoning.iris_commune[zoning.locate(x, y)]
     rank_of = np.argsort(np.argsort(zoning.commune_code.astype(str), kind="stable"), kind="stable")
     missing = len(zoning.commune_code)
@@ -148,11 +150,12 @@ def lcog_geo(cells: Cells, land: Landscape, zoning: Zoning) -> pa.Array:
 
 
 def grid_frame(cells: Cells, counts: GridCounts, land: Landscape, zoning: Zoning) -> gpd.GeoDataFrame:
-    """The Filosofi 200 m layer as a GeoDataFrame (EPSG:3035, only inhabited cells)."""
+    """The Filosofi 200 m layer as a GeoDataFrame (grid CRS, only inhabited cells)."""
     nat, i_est_1km = _natural_square(cells)
+    epsg = land.profile.grid_epsg
     data = {
-        "idcar_200m": _cell_id(200, cells.e, cells.n).to_numpy(zero_copy_only=False),
-        "idcar_1km": _cell_id(1_000, cells.e, cells.n).to_numpy(zero_copy_only=False),
+        "idcar_200m": _cell_id(200, cells.e, cells.n, epsg).to_numpy(zero_copy_only=False),
+        "idcar_1km": _cell_id(1_000, cells.e, cells.n, epsg).to_numpy(zero_copy_only=False),
         "idcar_nat": nat.to_numpy(zero_copy_only=False),
         "i_est_200": counts.imputed.astype(np.int32),
         "i_est_1km": i_est_1km,
@@ -160,13 +163,13 @@ def grid_frame(cells: Cells, counts: GridCounts, land: Landscape, zoning: Zoning
         **{k: counts[k] for k in GRID_COLUMNS[6:]},
     }
     geometry = shapely.box(cells.e, cells.n, cells.e + CELL_M, cells.n + CELL_M)
-    return gpd.GeoDataFrame(data, geometry=geometry, crs=GRID_CRS)
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=land.profile.grid_crs)
 
 
 def write_grid(out_dir: Path, cells: Cells, counts: GridCounts, land: Landscape, zoning: Zoning) -> int:
-    """Write ``filosofi_200m.gpkg``; return the number of cells."""
+    """Write ``filosofi_200m.gpkg`` (layer named by the profile); return the number of cells."""
     frame = grid_frame(cells, counts, land, zoning)
-    w.write_gpkg(frame, out_dir / "filosofi_200m.gpkg", layer=GRID_LAYER,
+    w.write_gpkg(frame, out_dir / "filosofi_200m.gpkg", layer=land.profile.grid_layer,
                  description="Filosofi 2019, carreaux de 200 m : données FICTIVES (territoire fictif, datacites)")
     return len(frame)
 

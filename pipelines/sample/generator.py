@@ -9,7 +9,8 @@ from pathlib import Path
 from . import dpe, dvf, filosofi, geography, gtfs, housing, personal, private
 from .context import Context
 from .grid import build_cells
-from .territory import DEFAULT_SEED, Targets, build_landscape
+from .profiles import SampleProfile, get_profile
+from .territory import Targets, build_landscape
 from .zoning import build_zoning
 
 SAMPLE_FILES = (
@@ -28,6 +29,7 @@ class SampleSummary:
     out_dir: Path
     scale: float
     seed: int
+    profile: str = "mainland"
     communes: int = 0
     iris: int = 0
     grid_cells: int = 0
@@ -81,10 +83,10 @@ class _Clock:
         self.last = now
 
 
-def build_context(out_dir: Path, scale: float, seed: int) -> Context:
-    """Draw the territory model (outline, cells, zoning, Filosofi counts)."""
-    targets = Targets.from_scale(scale)
-    land = build_landscape(targets, seed)
+def build_context(out_dir: Path, scale: float, seed: int, profile: SampleProfile) -> Context:
+    """Draw the territory model (outline, cells, zoning, Filosofi counts) of a profile."""
+    targets = Targets.from_scale(scale, profile)
+    land = build_landscape(targets, seed, profile)
     cells = build_cells(land, targets, seed)
     zoning = build_zoning(land, cells, targets, seed)
     cells.iris = zoning.locate(cells.x, cells.y)
@@ -97,8 +99,8 @@ def _write_public(ctx: Context, s: SampleSummary, clock: _Clock) -> None:
     """Public files: contours, Filosofi, DPE, DVF, GTFS, RPLS, LOVAC."""
     polygons = geography.write_iris(ctx.out_dir, ctx.land, ctx.zoning)
     population = geography.commune_population(ctx.cells, ctx.counts, len(ctx.zoning.commune_code))
-    geography.write_communes(ctx.out_dir, ctx.zoning, polygons, population)
-    geography.write_card_and_notice(ctx.out_dir, ctx.zoning, s.scale, s.seed)
+    geography.write_communes(ctx.out_dir, ctx.zoning, polygons, population, ctx.profile)
+    geography.write_card_and_notice(ctx.out_dir, ctx.zoning, s.scale, s.seed, ctx.profile)
     clock.tick("contours")
     s.grid_cells = filosofi.write_grid(ctx.out_dir, ctx.cells, ctx.counts, ctx.land, ctx.zoning)
     filosofi.write_income_tables(ctx.out_dir, ctx.cells, ctx.counts, ctx.zoning)
@@ -124,11 +126,12 @@ def _write_restricted(ctx: Context, s: SampleSummary, clock: _Clock) -> None:
     clock.tick("personal")
 
 
-def generate_sample(out_dir: Path, *, scale: float = 1, seed: int = DEFAULT_SEED) -> SampleSummary:
-    """Generate the fictional sample territory in the official file formats.
+def generate_sample(out_dir: Path, *, scale: float = 1, seed: int | None = None,
+                    profile: str | SampleProfile = "mainland") -> SampleSummary:
+    """Generate a fictional sample territory in the official file formats.
 
-    The same ``(scale, seed)`` always gives byte-identical files. ``scale`` multiplies
-    households, points, communes and IRIS (communes are capped at
+    The same ``(profile, scale, seed)`` always gives byte-identical files. ``scale``
+    multiplies households, points, communes and IRIS (communes are capped at
     :data:`~pipelines.sample.names.MAX_COMMUNES` fictional codes).
 
     Parameters
@@ -136,8 +139,13 @@ def generate_sample(out_dir: Path, *, scale: float = 1, seed: int = DEFAULT_SEED
     out_dir : Path
         Folder to write into (created if missing); existing sample files are replaced.
     scale : float, default 1
-        1 gives 4 communes, 40 IRIS, ~28,000 households and ~60,000 inhabitants.
-    seed : int, default 20261128
+        Mainland: 1 gives 4 communes, 40 IRIS, ~28,000 households and ~60,000
+        inhabitants. Overseas: 3 communes, 24 IRIS, ~17,000 households, ~37,000
+        inhabitants.
+    seed : int, optional
+        Default: the profile's (20261128 mainland, 20260972 overseas).
+    profile : {"mainland", "overseas"} or SampleProfile, default "mainland"
+        The territory: CRSs, place, shape, codes and names (see :mod:`.profiles`).
 
     Returns
     -------
@@ -150,11 +158,14 @@ def generate_sample(out_dir: Path, *, scale: float = 1, seed: int = DEFAULT_SEED
     >>> summary.communes, summary.iris
     (4, 40)
     """
+    chosen = get_profile(profile)
+    seed = chosen.seed if seed is None else seed
+    Targets.from_scale(scale, chosen)  # refuse a bad scale before creating the folder
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = SampleSummary(out_dir=out_dir, scale=float(scale), seed=int(seed))
+    summary = SampleSummary(out_dir=out_dir, scale=float(scale), seed=int(seed), profile=chosen.id)
     clock = _Clock(summary.seconds)
-    ctx = build_context(out_dir, scale, seed)
+    ctx = build_context(out_dir, scale, seed, chosen)
     summary.communes, summary.iris = len(ctx.zoning.commune_code), len(ctx.zoning.iris_code)
     summary.inhabitants = int(round(ctx.counts["ind"].sum()))
     summary.households = int(round(ctx.counts["men"].sum()))

@@ -1,4 +1,4 @@
-"""Inhabited 200 m cells of the INSEE grid (EPSG:3035) and what lives in each.
+"""Inhabited 200 m cells of the INSEE grid (the profile's grid CRS) and what lives in each.
 
 A cell is kept when its centre lies in the territory and a draw says it is inhabited;
 cells on the edge therefore stick partly out of the territory, as in the real file.
@@ -15,8 +15,9 @@ import numpy as np
 import pyproj
 import shapely
 
+from .profiles import SampleProfile
 from .rand import stream
-from .territory import GRID_CRS, WORKING_CRS, Fields, Landscape, Targets
+from .territory import Fields, Landscape, Targets
 
 CELL_M = 200
 # Filosofi periods of construction: before 1945, 1945-1969, 1970-1989, 1990 and later, unknown.
@@ -37,14 +38,18 @@ def transformer(source: str, target: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
-def to_working(e: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """EPSG:3035 easting/northing to Lambert-93 x/y."""
-    return transformer(GRID_CRS, WORKING_CRS).transform(e, n)
+def to_working(e: np.ndarray, n: np.ndarray, profile: SampleProfile) -> tuple[np.ndarray, np.ndarray]:
+    """Grid easting/northing to working x/y (EPSG:3035 to Lambert-93 for the mainland)."""
+    if profile.grid_crs == profile.working_crs:  # overseas: cells are in the working CRS
+        return np.array(e, dtype=np.float64), np.array(n, dtype=np.float64)
+    return transformer(profile.grid_crs, profile.working_crs).transform(e, n)
 
 
-def to_grid(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lambert-93 x/y to EPSG:3035 easting/northing."""
-    return transformer(WORKING_CRS, GRID_CRS).transform(x, y)
+def to_grid(x: np.ndarray, y: np.ndarray, profile: SampleProfile) -> tuple[np.ndarray, np.ndarray]:
+    """Working x/y to grid easting/northing (Lambert-93 to EPSG:3035 for the mainland)."""
+    if profile.grid_crs == profile.working_crs:
+        return np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
+    return transformer(profile.working_crs, profile.grid_crs).transform(x, y)
 
 
 @dataclass
@@ -71,12 +76,13 @@ class Cells:
 
     Attributes
     ----------
-    e, n : int64 lower-left corner in EPSG:3035 (metres).
+    e, n : int64 lower-left corner in the grid CRS (metres).
     x, y : float64 centre in the working CRS.
     edge : True when part of the cell may lie outside the territory.
     households : expected households (float, before publication rounding).
     fields : model fields at the centre.
     profile : expected household profile.
+    territory : the territory's profile (CRSs).
     iris, commune : index of the IRIS / commune holding the centre (set by the zoning).
     """
 
@@ -88,6 +94,7 @@ class Cells:
     households: np.ndarray
     fields: Fields
     profile: Profile
+    territory: SampleProfile
     iris: np.ndarray | None = None
     commune: np.ndarray | None = None
     _lookup: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
@@ -102,7 +109,7 @@ class Cells:
             order = np.argsort(keys)
             self._lookup = (keys[order], order)
         keys, order = self._lookup
-        e, n = to_grid(x, y)
+        e, n = to_grid(x, y, self.territory)
         column, row = (np.floor(np.asarray(v) / CELL_M).astype(np.int64) for v in (e, n))
         key = column * 100_000 + row
         position = np.clip(np.searchsorted(keys, key), 0, len(keys) - 1)
@@ -121,7 +128,7 @@ class Cells:
         """
         e = self.e[cell] + rng.uniform(1.0, CELL_M - 1.0, len(cell))
         n = self.n[cell] + rng.uniform(1.0, CELL_M - 1.0, len(cell))
-        x, y = to_working(e, n)
+        x, y = to_working(e, n, land.profile)
         todo = np.flatnonzero(self.edge[cell])
         for _ in range(30):
             todo = todo[~land.contains(x[todo], y[todo])]
@@ -129,7 +136,7 @@ class Cells:
                 break
             e2 = self.e[cell[todo]] + rng.uniform(1.0, CELL_M - 1.0, todo.size)
             n2 = self.n[cell[todo]] + rng.uniform(1.0, CELL_M - 1.0, todo.size)
-            x[todo], y[todo] = to_working(e2, n2)
+            x[todo], y[todo] = to_working(e2, n2, land.profile)
         x[todo], y[todo] = self.x[cell[todo]], self.y[cell[todo]]
         return x, y
 
@@ -137,14 +144,14 @@ class Cells:
 def _candidate_cells(land: Landscape) -> tuple[np.ndarray, np.ndarray]:
     """Lower-left corners of every grid cell whose centre is in the territory."""
     ox, oy = shapely.get_coordinates(land.outline.exterior).T
-    e, n = to_grid(ox, oy)
+    e, n = to_grid(ox, oy, land.profile)
     e0, n0 = np.floor(e.min() / CELL_M) * CELL_M, np.floor(n.min() / CELL_M) * CELL_M
     es = np.arange(e0, e.max() + CELL_M, CELL_M)
     ns = np.arange(n0, n.max() + CELL_M, CELL_M)
     inside_e, inside_n = [], []
     for row in np.array_split(np.arange(len(ns)), max(1, len(ns) // 256)):  # bounded memory
         ge, gn = np.meshgrid(es, ns[row])
-        x, y = to_working(ge.ravel() + CELL_M / 2, gn.ravel() + CELL_M / 2)
+        x, y = to_working(ge.ravel() + CELL_M / 2, gn.ravel() + CELL_M / 2, land.profile)
         keep = land.contains(x, y)
         inside_e.append(ge.ravel()[keep])
         inside_n.append(gn.ravel()[keep])
@@ -203,7 +210,7 @@ def build_cells(land: Landscape, targets: Targets, seed: int) -> Cells:
     """
     rng = stream(seed, "grid")
     e, n = _candidate_cells(land)
-    x, y = to_working(e + CELL_M / 2.0, n + CELL_M / 2.0)
+    x, y = to_working(e + CELL_M / 2.0, n + CELL_M / 2.0, land.profile)
     f = land.fields(x, y)
     inhabited = rng.random(len(e)) < np.clip(f.density / 0.12, 0.04, 1.0)
     households = np.where(inhabited, f.density * rng.lognormal(0, 0.55, len(e)), 0.0)
@@ -215,5 +222,5 @@ def build_cells(land: Landscape, targets: Targets, seed: int) -> Cells:
     interior = land.inner.buffer(-CELL_M)
     shapely.prepare(interior)
     edge = ~shapely.contains_xy(interior, x, y)
-    return Cells(e, n, np.asarray(x), np.asarray(y), edge, households, f, _profile(f, rng))
+    return Cells(e, n, np.asarray(x), np.asarray(y), edge, households, f, _profile(f, rng), land.profile)
 

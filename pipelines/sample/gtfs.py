@@ -18,7 +18,6 @@ from . import writers as w
 from .context import Context
 from .grid import transformer
 from .names import STREETS, street_labels
-from .territory import WORKING_CRS
 
 GTFS_FILE = "gtfs_bus.zip"
 AGENCY_ID = "FICTIBUS"
@@ -94,7 +93,7 @@ def build_network(ctx: Context, rng: np.random.Generator):
     sx, sy = xy[line_of, sample, 0], xy[line_of, sample, 1]
     hub = sample == 0
     stop_id = np.where(hub, [f"GARE{owner[k]:03d}_{k + 1}" for k in line_of], [f"S{i:06d}" for i in range(len(line_of))])
-    lon, lat = transformer(WORKING_CRS, "EPSG:4326").transform(sx, sy)
+    lon, lat = transformer(ctx.profile.working_crs, "EPSG:4326").transform(sx, sy)
     street = rng.integers(0, len(STREETS), len(line_of))
     commune = ctx.zoning.iris_commune[ctx.zoning.locate(ctx.land.centres[:, 0], ctx.land.centres[:, 1])]
     hub_names = np.array([f"Gare centrale - {n}" for n in ctx.zoning.commune_name[commune]], dtype=object)
@@ -125,7 +124,7 @@ def _stops_table(stop_id, names, lon, lat, hub, centre_of, hub_names, ctx) -> di
     """stops.txt: platforms and plain stops, then one parent station per centre."""
     n_centres = len(ctx.land.centres)
     parent_id = np.array([f"GARE{k:03d}" for k in range(n_centres)], dtype=object)
-    parent_lon, parent_lat = transformer(WORKING_CRS, "EPSG:4326").transform(*ctx.land.centres.T)
+    parent_lon, parent_lat = transformer(ctx.profile.working_crs, "EPSG:4326").transform(*ctx.land.centres.T)
     return {
         "stop_id": np.concatenate([stop_id, parent_id]).astype(str),
         "stop_name": np.concatenate([names, hub_names]).astype(str),
@@ -202,15 +201,16 @@ def _routes(lines: list[Line], names: dict[str, str]) -> dict:
     }
 
 
-def _calendar(year: int) -> dict[str, dict]:
-    """Weekday and weekend services; 1 May and 14 July run the weekend service."""
+def _calendar(year: int, holidays_mmdd: tuple[str, ...] = ("0501", "0714")) -> dict[str, dict]:
+    """Weekday and weekend services; public holidays (1 May and 14 July in mainland
+    France, also 22 May in Martinique) run the weekend service."""
     days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    holidays = [f"{year}0501", f"{year}0714"]
+    holidays = [f"{year}{day}" for day in holidays_mmdd]
     return {
         "calendar.txt": {"service_id": ["SEM", "WE"], **{d: [int(i < 5), int(i >= 5)] for i, d in enumerate(days)},
                          "start_date": [f"{year}0102"] * 2, "end_date": [f"{year}1231"] * 2},
-        "calendar_dates.txt": {"service_id": ["SEM", "WE"] * 2, "date": np.repeat(holidays, 2),
-                               "exception_type": [2, 1] * 2},
+        "calendar_dates.txt": {"service_id": ["SEM", "WE"] * len(holidays), "date": np.repeat(holidays, 2),
+                               "exception_type": [2, 1] * len(holidays)},
         "frequencies.txt": {"trip_id": ["L1_SEM_0_F", "L1_SEM_1_F"], "start_time": ["07:00:00"] * 2,
                             "end_time": ["09:00:00"] * 2, "headway_secs": [PEAK[2]] * 2, "exact_times": [0, 0]},
     }
@@ -219,13 +219,13 @@ def _calendar(year: int) -> dict[str, dict]:
 def _publisher(ctx: Context) -> dict[str, dict]:
     """agency.txt and feed_info.txt, both saying the feed is fictional."""
     return {
-        "agency.txt": {"agency_id": [AGENCY_ID], "agency_name": ["Fictibus, réseau de bus FICTIF de Fictiville"],
-                       "agency_url": ["https://example.org/fictibus"], "agency_timezone": ["Europe/Paris"],
+        "agency.txt": {"agency_id": [AGENCY_ID], "agency_name": [ctx.profile.agency_name],
+                       "agency_url": ["https://example.org/fictibus"], "agency_timezone": [ctx.profile.timezone],
                        "agency_lang": ["fr"]},
         "feed_info.txt": {"feed_publisher_name": ["datacites (données FICTIVES)"],
                           "feed_publisher_url": ["https://example.org/datacites"], "feed_lang": ["fr"],
                           "feed_start_date": [f"{ctx.year}0102"], "feed_end_date": [f"{ctx.year}1231"],
-                          "feed_version": [f"sample-{ctx.seed}-{ctx.targets.scale:g}"]},
+                          "feed_version": [f"{ctx.profile.territory_id}-{ctx.seed}-{ctx.targets.scale:g}"]},
     }
 
 
@@ -240,7 +240,7 @@ def write_gtfs(ctx: Context) -> tuple[int, int, int, int]:
     lines, stops = build_network(ctx, ctx.rng("gtfs"))
     names = dict(zip(stops["stop_id"], stops["stop_name"], strict=False))
     trips = _trips(lines, names)
-    small = {**_publisher(ctx), **_calendar(ctx.year), "routes.txt": _routes(lines, names)}
+    small = {**_publisher(ctx), **_calendar(ctx.year, ctx.profile.holidays), "routes.txt": _routes(lines, names)}
     counter = [0]
     members = [(name, _table_bytes(small[name])) for name in ("agency.txt", "routes.txt")]
     members += [("stops.txt", _table_bytes(stops)), ("trips.txt", _table_bytes(trips)),

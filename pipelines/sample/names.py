@@ -20,19 +20,19 @@ MAX_COMMUNES = sum(10 ** (5 - len(d)) - 1 for d in FICTIONAL_DEPARTEMENTS)
 
 TERRITORY_NAME = "Communauté d'agglomération de Fictiville (territoire fictif)"
 
-_ROOTS = (
+ROOTS = (
     "Fictiville", "Imaginac", "Songeval", "Chimérac", "Fabulon", "Miragny", "Utopiac", "Rêvemont",
     "Illusières", "Fantasmoy", "Légendrac", "Brumeval", "Nébulon", "Onirac", "Feintville",
     "Pseudonville", "Inventières", "Allégoire", "Parabolac", "Contefort", "Merveillac", "Nullepart",
     "Invisac", "Mythonville", "Sornevaux", "Baliverne", "Calembourg", "Fariboles", "Chimèrepont",
     "Lubieville", "Songelieu", "Fabliac", "Rêverie", "Hypothèse", "Apocryphe", "Supposac",
 )
-_SUFFIXES = (
+SUFFIXES = (
     "", "-sur-Songe", "-le-Haut", "-le-Bas", "-les-Vignes", "-en-Fable", "-la-Forêt",
     "-Saint-Rêve", "-les-Bains", "-sur-Chimère", "-la-Rivière", "-le-Château", "-les-Prés",
     "-en-Brume", "-la-Colline", "-du-Mirage", "-les-Granges", "-sur-Nuée", "-le-Vieux",
 )
-_QUARTIERS = (
+QUARTIERS = (
     "Centre-Ville", "Gare", "Les Tilleuls", "Le Moulin", "Les Acacias", "La Fontaine", "Le Stade",
     "Les Vergers", "Le Plateau", "Les Chênes", "Hôtel de Ville", "La Croix-Blanche",
     "Les Peupliers", "Le Parc", "Les Jardins", "La Rivière", "Le Château d'Eau", "Les Coteaux",
@@ -63,27 +63,31 @@ STREETS = tuple(
 )
 
 
-def commune_codes(n: int) -> list[str]:
+def commune_codes(n: int, first: int = 1) -> list[str]:
     """Return ``n`` fictional commune codes: ``00001``... then other unused prefixes.
 
     Parameters
     ----------
     n : int
-        Number of codes, at most :data:`MAX_COMMUNES`.
+        Number of codes, at most :data:`MAX_COMMUNES` minus the codes skipped.
+    first : int, default 1
+        Number of the first code in département ``00`` (101 gives ``00101``, ``00102``...),
+        so that two fictional territories need not share codes.
 
     Returns
     -------
     list[str]
         Codes matching ``^(\\d{5}|2[AB]\\d{3})$``, unique.
     """
-    if not 0 <= n <= MAX_COMMUNES:
-        raise ValueError(f"at most {MAX_COMMUNES} fictional communes can be coded, asked {n}")
+    capacity = MAX_COMMUNES - (first - 1)
+    if not 1 <= first <= 999 or not 0 <= n <= capacity:
+        raise ValueError(f"at most {capacity} fictional communes can be coded from number {first}, asked {n}")
     codes = (
         f"{dep}{number:0{5 - len(dep)}d}"
         for dep in FICTIONAL_DEPARTEMENTS
         for number in range(1, 10 ** (5 - len(dep)))
     )
-    return list(itertools.islice(codes, n))
+    return list(itertools.islice(codes, first - 1, first - 1 + n))
 
 
 def departement_of(code: str) -> str:
@@ -102,9 +106,11 @@ def postal_code(code: str) -> str:
     return f"{dep}{number % 10 ** width:0{width}d}"
 
 
-def commune_names(n: int, rng: np.random.Generator) -> list[str]:
-    """Return ``n`` distinct commune names, the first being ``Fictiville (fictif)``."""
-    combos = [r + s for s in _SUFFIXES for r in _ROOTS]
+def commune_names(n: int, rng: np.random.Generator, roots: tuple[str, ...] = ROOTS,
+                  suffixes: tuple[str, ...] = SUFFIXES) -> list[str]:
+    """Return ``n`` distinct commune names, the first being the first root's
+    (``Fictiville (fictif)``); the others are root x suffix combinations, shuffled."""
+    combos = [r + s for s in suffixes for r in roots]
     tail = combos[1:]
     order = rng.permutation(len(tail))
     pool = [combos[0]] + [tail[i] for i in order]
@@ -112,11 +118,11 @@ def commune_names(n: int, rng: np.random.Generator) -> list[str]:
     return [f"{name} (fictif)" for name in names]
 
 
-def iris_names(rank: np.ndarray) -> list[str]:
+def iris_names(rank: np.ndarray, quartiers: tuple[str, ...] = QUARTIERS) -> list[str]:
     """Return district names from each IRIS' rank in its commune (0 = central)."""
-    size = len(_QUARTIERS)
+    size = len(quartiers)
     return [
-        f"{_QUARTIERS[r % size]}{'' if r < size else f' {r // size + 1}'}" for r in rank.tolist()
+        f"{quartiers[r % size]}{'' if r < size else f' {r // size + 1}'}" for r in rank.tolist()
     ]
 
 

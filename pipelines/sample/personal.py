@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from . import writers as w
 from .context import Context
+from .private import with_xy
 from .rand import categorical
 
 METER_FILE = "smart_meter_readings.csv"
@@ -47,7 +48,8 @@ def _monthly_kwh(ctx: Context, cell: np.ndarray, rng: np.random.Generator) -> np
 def write_smart_meters(ctx: Context) -> tuple[int, int]:
     """Write ``smart_meter_readings.csv`` (12 months per household); return (households, rows)."""
     total = ctx.targets.meter_households
-    with w.CsvSink(ctx.out_dir / METER_FILE, METER_COLUMNS) as sink:
+    x_column, y_column = ctx.profile.x_column, ctx.profile.y_column
+    with w.CsvSink(ctx.out_dir / METER_FILE, with_xy(METER_COLUMNS, x_column, y_column)) as sink:
         for chunk, first, count in ctx.chunks(total, _CHUNK_HOUSEHOLDS):
             rng = ctx.rng("meters", chunk)
             cell = ctx.draw_cells(count, rng)
@@ -57,7 +59,7 @@ def write_smart_meters(ctx: Context) -> tuple[int, int]:
             row = pa.array(np.repeat(np.arange(count), 12))
             household = {  # formatted once per household, then repeated for its 12 months
                 "numero_compteur": meter_numbers(first + np.arange(count)), "adresse": ctx.address(pts),
-                "x_l93": w.fixed(pts.x, 1), "y_l93": w.fixed(pts.y, 1),
+                x_column: w.fixed(pts.x, 1), y_column: w.fixed(pts.y, 1),
             }
             sink.write({
                 **{k: v.take(row) for k, v in household.items()},
@@ -109,13 +111,15 @@ def _trips(ctx: Context, p: dict, rng: np.random.Generator) -> dict:
 def write_travel_survey(ctx: Context) -> tuple[int, int]:
     """Write the persons and trips files of the survey; return (persons, trips)."""
     households = max(1, round(ctx.targets.survey_respondents / 1.8))  # ~1.8 surveyed per household
-    with w.CsvSink(ctx.out_dir / PERSONS_FILE, PERSON_COLUMNS) as persons, \
+    home = {"x_domicile_l93": ctx.profile.home_x_column, "y_domicile_l93": ctx.profile.home_y_column}
+    person_columns = tuple(home.get(c, c) for c in PERSON_COLUMNS)
+    with w.CsvSink(ctx.out_dir / PERSONS_FILE, person_columns) as persons, \
             w.CsvSink(ctx.out_dir / TRIPS_FILE, TRIP_COLUMNS) as trips:
         for chunk, first, count in ctx.chunks(households, _CHUNK_HOUSEHOLDS):
             rng = ctx.rng("survey", chunk)
             p = _persons(ctx, count, first, rng)
             persons.write({"id_personne": p["person_id"], "id_menage": p["household_id"],
-                           "x_domicile_l93": w.fixed(p["x"], 0), "y_domicile_l93": w.fixed(p["y"], 0),
+                           home["x_domicile_l93"]: w.fixed(p["x"], 0), home["y_domicile_l93"]: w.fixed(p["y"], 0),
                            "tranche_age": w.take(AGE_BANDS, p["age"]), "taille_menage": p["size"]})
             trips.write(_trips(ctx, p, rng))
     return persons.rows, trips.rows

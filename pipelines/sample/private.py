@@ -18,9 +18,15 @@ from .names import street_labels
 from .rand import categorical, gumbel_top_k
 
 OPERATOR_FILE, CARSHARING_FILE = "operator_consumption.csv", "carsharing_trips.csv"
+# Mainland names; coordinate columns are named after the profile's CRS (x_utm20n overseas).
 OPERATOR_COLUMNS = ("id_batiment", "annee", "code_commune", "x_l93", "y_l93",
                     "nb_points_livraison", "nb_logements", "conso_totale_mwh", "segment")
 CARSHARING_COLUMNS = ("station_id", "station_name", "x_l93", "y_l93", "mois", "nb_trajets")
+
+
+def with_xy(columns: tuple[str, ...], x: str, y: str) -> tuple[str, ...]:
+    """``columns`` with the mainland coordinate names ``x_l93``/``y_l93`` replaced."""
+    return tuple({"x_l93": x, "y_l93": y}.get(c, c) for c in columns)
 YEAR_FACTOR = {2022: 1.0, 2023: 0.94}  # 2023: mild winter and energy savings
 DOMINANT_SHARE = 0.90
 _CHUNK_BUILDINGS = 400_000
@@ -59,7 +65,7 @@ def _operator_rows(ctx: Context, ids: np.ndarray, commune: np.ndarray, x, y, poi
     return {
         "id_batiment": w.concat("BAT", w.zero_pad(np.repeat(ids, k), 10)), "annee": np.tile(years, len(ids)),
         "code_commune": ctx.commune_text("code", np.repeat(commune, k)),
-        "x_l93": w.fixed(np.repeat(x, k), 1), "y_l93": w.fixed(np.repeat(y, k), 1),
+        ctx.profile.x_column: w.fixed(np.repeat(x, k), 1), ctx.profile.y_column: w.fixed(np.repeat(y, k), 1),
         "nb_points_livraison": np.repeat(points, k), "nb_logements": np.repeat(dwellings, k),
         "conso_totale_mwh": w.fixed(yearly, 1),
         "segment": w.take(("residentiel", "residentiel", "professionnel"), np.repeat(kinds, k)),
@@ -97,7 +103,8 @@ def write_operator_consumption(ctx: Context) -> int:
     totals = np.zeros(len(ctx.zoning.iris_code))  # first year's total per IRIS, for the dominant site
     wood = np.isin(np.arange(len(totals)), ctx.zoning.of_type("D"))
     first_id = 0
-    with w.CsvSink(ctx.out_dir / OPERATOR_FILE, OPERATOR_COLUMNS) as sink:
+    names = with_xy(OPERATOR_COLUMNS, ctx.profile.x_column, ctx.profile.y_column)
+    with w.CsvSink(ctx.out_dir / OPERATOR_FILE, names) as sink:
         for chunk, (a, b) in enumerate(_cell_chunks(per_cell)):
             rng = ctx.rng("operator", chunk)
             span = np.arange(a, b)
@@ -134,7 +141,7 @@ def write_carsharing(ctx: Context) -> tuple[int, int]:
     names = np.char.add(street_labels()[pts.street].astype(str), " (station fictive)")
     rows = w.write_csv(ctx.out_dir / CARSHARING_FILE, {
         "station_id": w.concat("AP", w.zero_pad(station + 1, 4)), "station_name": names[station].astype(str),
-        "x_l93": w.fixed(pts.x[station], 1), "y_l93": w.fixed(pts.y[station], 1),
+        ctx.profile.x_column: w.fixed(pts.x[station], 1), ctx.profile.y_column: w.fixed(pts.y[station], 1),
         "mois": w.concat(str(ctx.year), "-", w.zero_pad(month, 2)), "nb_trajets": trips,
     })
     return n, rows

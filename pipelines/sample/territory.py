@@ -4,7 +4,8 @@ Everything else (grid cells, IRIS, dwellings, trips) is drawn from the fields de
 here, which is what makes the files spatially coherent: the same poverty field lowers
 incomes in Filosofi, raises F/G labels in the DPE, lowers real energy use, and so on.
 
-All distances are metres in the working CRS (Lambert-93, EPSG:2154).
+All distances are metres in the working CRS of the territory's profile (Lambert-93,
+EPSG:2154, for the mainland profile; see :mod:`.profiles`).
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import shapely
 from scipy.spatial import cKDTree
 
 from .names import MAX_COMMUNES
+from .profiles import MAINLAND, SampleProfile
 from .rand import stream
 
-WORKING_CRS = "EPSG:2154"
-GRID_CRS = "EPSG:3035"
-ORIGIN_L93 = (700_000.0, 6_600_000.0)
-BASE_RADIUS_M = 6_000.0
+# The mainland profile's values, kept under their historical names.
+WORKING_CRS = MAINLAND.working_crs
+GRID_CRS = MAINLAND.grid_crs
+ORIGIN_L93 = MAINLAND.origin
+BASE_RADIUS_M = MAINLAND.base_radius_m
 DATA_YEAR = 2023
-DEFAULT_SEED = 20261128
+DEFAULT_SEED = MAINLAND.seed
 MAX_SCALE = 2_000.0
 
 # Districts drawn around each urban centre: (offset from the centre, radius), metres at
@@ -58,19 +61,22 @@ class Targets:
     carsharing_stations: int
 
     @classmethod
-    def from_scale(cls, scale: float) -> "Targets":
-        """Derive the targets; raise ``ValueError`` for a scale out of ``(0, MAX_SCALE]``."""
+    def from_scale(cls, scale: float, profile: SampleProfile = MAINLAND) -> "Targets":
+        """Derive the targets of a profile; raise ``ValueError`` for a scale out of
+        ``(0, MAX_SCALE]``."""
         if not (isinstance(scale, (int, float)) and 0 < scale <= MAX_SCALE and math.isfinite(scale)):
             raise ValueError(f"scale must be a number in (0, {MAX_SCALE:g}], got {scale!r}")
+        p = profile
         n_centres = max(1, math.floor(scale + 0.5))
-        n_communes = min(MAX_COMMUNES, max(2, round(4 * scale)))
-        n_iris = max(round(40 * scale), n_communes + 2 * n_centres + 4)
+        n_communes = min(MAX_COMMUNES - (p.first_commune - 1), max(2, round(p.communes * scale)))
+        n_iris = max(round(p.iris * scale), n_communes + 2 * n_centres + 4)
+        rows = p.volume * scale  # 1.0 * scale for the mainland: the same floats as before profiles
         return cls(
-            scale=float(scale), households=28_000.0 * scale, inhabitants=60_000.0 * scale,
-            n_iris=n_iris, n_communes=n_communes, n_single_iris_communes=n_communes // 4,
-            n_centres=n_centres, dpe_rows=max(1, round(12_000 * scale)),
-            dvf_mutations=max(1, round(3_000 * scale)), meter_households=max(1, round(3_000 * scale)),
-            survey_respondents=max(1, round(2_000 * scale)), carsharing_stations=max(3, round(25 * scale)),
+            scale=float(scale), households=float(p.households) * scale, inhabitants=float(p.inhabitants) * scale,
+            n_iris=n_iris, n_communes=n_communes, n_single_iris_communes=n_communes // p.single_iris_every,
+            n_centres=n_centres, dpe_rows=max(1, round(12_000 * rows)),
+            dvf_mutations=max(1, round(3_000 * rows)), meter_households=max(1, round(3_000 * rows)),
+            survey_respondents=max(1, round(2_000 * rows)), carsharing_stations=max(3, round(25 * rows)),
         )
 
 
@@ -105,6 +111,7 @@ class Landscape:
     centres: np.ndarray
     weights: np.ndarray
     features: dict[str, tuple[np.ndarray, np.ndarray]]
+    profile: SampleProfile
 
     def __post_init__(self) -> None:
         shapely.prepare(self.inner)
@@ -140,20 +147,44 @@ class Landscape:
         )
 
 
-def _outline(radius: float, rng: np.random.Generator) -> shapely.Polygon:
-    """An irregular blob around the origin (sum of a few harmonics of the radius)."""
-    n_vertices = int(min(4_000, 720 * max(1.0, radius / BASE_RADIUS_M) ** 0.5))
+def _outline(profile: SampleProfile, radius: float, rng: np.random.Generator) -> shapely.Polygon:
+    """An irregular blob around the origin (sum of a few harmonics of the radius), or,
+    for a ``coast`` profile, an elongated strip whose seaward side is cut into bays."""
+    n_vertices = int(min(4_000, 720 * max(1.0, radius / profile.base_radius_m) ** 0.5))
     theta = np.linspace(0, 2 * np.pi, n_vertices, endpoint=False)
     r = np.ones_like(theta)
     for k, amplitude in zip(range(2, 8), (0.10, 0.07, 0.05, 0.04, 0.03, 0.02), strict=False):
         r += amplitude * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
-    x0, y0 = ORIGIN_L93
-    return shapely.Polygon(np.column_stack([x0 + radius * r * np.cos(theta), y0 + radius * r * np.sin(theta)]))
+    x0, y0 = profile.origin
+    if profile.shape == "blob":
+        return shapely.Polygon(np.column_stack([x0 + radius * r * np.cos(theta), y0 + radius * r * np.sin(theta)]))
+    if profile.shape != "coast":
+        raise ValueError(f"profile {profile.id}: unknown shape {profile.shape!r} (blob or coast)")
+    return _coast(profile, radius, theta, r, rng)
 
 
-def _centres(outline: shapely.Polygon, n: int, rng: np.random.Generator) -> np.ndarray:
+def _coast(profile: SampleProfile, radius: float, theta: np.ndarray, r: np.ndarray,
+           rng: np.random.Generator) -> shapely.Polygon:
+    """Stretch the blob along the profile's axis; bays and headlands on one long side.
+
+    The radius stays a positive function of the angle, so the polygon stays simple (an
+    affine map of a star-shaped polygon is star-shaped).
+    """
+    seaward = np.clip(np.sin(theta), 0, None) ** 2
+    for k, amplitude in ((9, 0.05), (14, 0.035), (23, 0.02)):
+        r = r + seaward * amplitude * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
+    long_axis, short_axis = profile.axes
+    u, v = radius * long_axis * r * np.cos(theta), radius * short_axis * r * np.sin(theta)
+    angle = math.radians(profile.axis_deg)
+    x0, y0 = profile.origin
+    return shapely.Polygon(np.column_stack([x0 + u * math.cos(angle) - v * math.sin(angle),
+                                            y0 + u * math.sin(angle) + v * math.cos(angle)]))
+
+
+def _centres(outline: shapely.Polygon, n: int, rng: np.random.Generator,
+             origin_xy: tuple[float, float] = ORIGIN_L93) -> np.ndarray:
     """Centre 0 at the origin, the others on a jittered hexagonal lattice inside."""
-    origin = np.array([ORIGIN_L93])
+    origin = np.array([origin_xy])
     if n == 1:
         return origin
     spacing = math.sqrt(outline.area / n) * 1.02
@@ -198,21 +229,23 @@ def _features(centres: np.ndarray, weights: np.ndarray, inner: shapely.Polygon, 
     return features
 
 
-def build_landscape(targets: Targets, seed: int) -> Landscape:
+def build_landscape(targets: Targets, seed: int, profile: SampleProfile = MAINLAND) -> Landscape:
     """Draw the outline, centres and districts for the given targets.
 
     Parameters
     ----------
     targets : Targets
     seed : int
+    profile : SampleProfile, default the mainland one
+        Where the territory lies (working CRS, origin) and its shape.
 
     Returns
     -------
     Landscape
     """
     rng = stream(seed, "landscape")
-    outline = _outline(BASE_RADIUS_M * math.sqrt(targets.scale), rng)
+    outline = _outline(profile, profile.base_radius_m * math.sqrt(targets.scale), rng)
     inner = outline.buffer(-0.5)
-    centres = _centres(outline, targets.n_centres, rng)
+    centres = _centres(outline, targets.n_centres, rng, profile.origin)
     weights = np.concatenate([[1.0], np.clip(rng.lognormal(-0.3, 0.5, len(centres) - 1), 0.25, 1.2)])
-    return Landscape(outline, inner, centres, weights, _features(centres, weights, inner, rng))
+    return Landscape(outline, inner, centres, weights, _features(centres, weights, inner, rng), profile)

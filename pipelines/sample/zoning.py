@@ -133,7 +133,7 @@ def _commune_seeds(land: Landscape, seeds: np.ndarray, free: np.ndarray, n_singl
     return centre, other
 
 
-def _iris_labels(seeds, iris_commune, commune_seed, iris_type, names):
+def _iris_labels(seeds, iris_commune, commune_seed, iris_type, names, profile):
     """IRIS numbers (``0101``..., ``0000`` for type Z), codes and names."""
     distance = np.hypot(*(seeds - seeds[commune_seed[iris_commune]]).T)
     order = np.lexsort((distance, iris_commune))
@@ -142,9 +142,9 @@ def _iris_labels(seeds, iris_commune, commune_seed, iris_type, names):
     rank[order] = np.arange(len(seeds)) - start
     number = np.char.add(np.char.zfill((rank // 10 + 1).astype(str), 2), np.char.zfill((rank % 10 + 1).astype(str), 2))
     number = np.where(iris_type == "Z", "0000", number)
-    label = np.array(iris_names(rank), dtype=object)
-    label[iris_type == "A"] = "Zone d'activités du Mirage (fictif)"
-    label[iris_type == "D"] = "Bois de la Fable (fictif)"
+    label = np.array(iris_names(rank, profile.quartiers), dtype=object)
+    label[iris_type == "A"] = profile.activity_name
+    label[iris_type == "D"] = profile.wood_name
     label[iris_type == "Z"] = names[iris_commune[iris_type == "Z"]]
     return number.astype(object), label
 
@@ -176,9 +176,10 @@ def build_zoning(land: Landscape, cells: Cells, targets: Targets, seed: int) -> 
     commune_seed = np.concatenate([multi, single])
     iris_commune = cKDTree(seeds[multi]).query(seeds)[1].astype(np.int64)
     iris_commune[single] = len(multi) + np.arange(len(single))
-    codes = np.array(commune_codes(len(commune_seed)), dtype=object)
-    names = np.array(commune_names(len(commune_seed), rng), dtype=object)
-    number, label = _iris_labels(seeds, iris_commune, commune_seed, iris_type, names)
+    profile = land.profile
+    codes = np.array(commune_codes(len(commune_seed), profile.first_commune), dtype=object)
+    names = np.array(commune_names(len(commune_seed), rng, profile.roots, profile.suffixes), dtype=object)
+    number, label = _iris_labels(seeds, iris_commune, commune_seed, iris_type, names, profile)
     iris_code = codes[iris_commune] + number
     order = np.argsort(iris_code.astype(str), kind="stable")  # IRIS indices follow code order
     position = np.empty_like(order)

@@ -16,7 +16,7 @@ def _describe(crs: CRS) -> str:
     return f"EPSG:{code}" if code is not None else crs.name
 
 
-def check_crs(frame: pd.DataFrame, expected, *, layer: str) -> CRS:
+def check_crs(frame: pd.DataFrame, expected, *, layer: str, role: str = "working CRS") -> CRS:
     """Check that a layer is in the expected CRS.
 
     Parameters
@@ -46,8 +46,9 @@ def check_crs(frame: pd.DataFrame, expected, *, layer: str) -> CRS:
     if declared is None:
         declared = frame.attrs.get("crs")
     if declared is None:
-        raise CrsError(f"layer '{layer}' has no CRS; declare `crs:` in its source card "
-                       f"(the territory's working CRS is {_describe(wanted)}).")
+        raise CrsError(f"layer '{layer}' has no CRS; declare the CRS its coordinates are in with `crs:` in its "
+                       f"source card or in the territory's `sources.{layer}.crs` (the territory's {role} is "
+                       f"{_describe(wanted)}).")
     try:
         actual = CRS.from_user_input(declared)
     except PyprojCrsError as error:
@@ -55,7 +56,8 @@ def check_crs(frame: pd.DataFrame, expected, *, layer: str) -> CRS:
                        f"`crs:` in its source card (e.g. {_describe(wanted)}).") from error
     if not actual.equals(wanted):
         raise CrsError(f"layer '{layer}' is in {_describe(actual)} but the territory's "
-                       f"working CRS is {_describe(wanted)}; reproject it (GeoDataFrame."
+                       f"{role} is {_describe(wanted)}; check `crs:` in its source card and the territory's "
+                       f"`{role.replace(' CRS', '_crs')}`, or reproject it (GeoDataFrame."
                        "to_crs, or pyproj with always_xy=True for x/y points) in its "
                        "connector or staging step.")
     return actual

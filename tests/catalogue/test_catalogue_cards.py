@@ -36,10 +36,10 @@ def test_project_cards_load():
     assert cards["operator_consumption"].aggregation.rules[0].threshold == 10
     territory = load_territory("sample")
     assert territory.fictional and territory.working_crs == "EPSG:2154" and territory.grid_crs == "EPSG:3035"
-    from pipelines.assets.build import demonstrator_ids, load_demonstrators_of
+    from pipelines.assets.build import demonstrator_ids
+    from pipelines.components.loading import load_demonstrators
 
-    assert demonstrator_ids(load_demonstrators_of("sample")) == ["energy_precarity", "housing_affordability",
-                                                                  "mobility_access"]
+    assert demonstrator_ids(load_demonstrators()) == ["energy_precarity", "housing_affordability", "mobility_access"]
 
 
 def test_invalid_sensitivity_names_file_field_and_allowed_values(tmp_path):

@@ -19,7 +19,6 @@ from pipelines.catalogue.models import Territory
 from pipelines.components import Demonstrator
 from pipelines.components.guard import no_file_access
 from pipelines.components.loading import load_demonstrators
-from pipelines.components.scope import territory_scope
 from pipelines.config import PACKAGE_DIR
 from pipelines.errors import ConfigError, PrivacyError
 from tests_support import BIN, load_demonstrator
@@ -41,8 +40,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def load(folder: Path) -> dg.Definitions:
-    with territory_scope("sample"):
-        return load_demonstrators(folder)
+    return load_demonstrators(folder)
 
 
 def keys(defs: dg.Definitions) -> set[str]:
@@ -110,7 +108,8 @@ def test_an_unknown_step_input_names_the_known_assets(tmp_path):
 
 def test_a_misspelt_attribute_names_the_file_and_line(tmp_path):
     defs, message = load_error(tmp_path, "  main_indicator: share", "  main_indicatr: share")
-    assert f"attributes.main_indicatr at {defs}:14: Extra inputs are not permitted" in message
+    line = defs.read_text(encoding="utf-8").splitlines().index("  main_indicatr: share_households_low_income_fg") + 1
+    assert f"attributes.main_indicatr at {defs}:{line}: Extra inputs are not permitted" in message
     assert f"attributes.main_indicator at {defs}:" in message and "Field required" in message
 
 
@@ -172,15 +171,15 @@ def test_a_step_opening_a_file_fails_the_run_with_the_fix(tmp_path):
     card = Card.model_validate(card.model_dump() | {"steps": {"indicators_iris": {
         "function": "by_iris", "inputs": {"dpe": "staged_dpe"}, "description": "d", "zoning": "iris"}},
         "summary": None})
-    sources = load_sources()
-    ctx = StepContext.build(card, load_territory("sample"), sources, registry)
-    steps = step_assets(card, module, ctx, source_levels(sources), tmp_path / "defs.yaml")
+    from pipelines.assets.partitions import territory_partitions
 
-    @dg.asset(key="staged_dpe")
+    steps = step_assets(card, module, registry, source_levels(load_sources()), tmp_path / "defs.yaml")
+
+    @dg.asset(key="staged_dpe", partitions_def=territory_partitions())
     def staged_dpe() -> pd.DataFrame:
         return pd.DataFrame({"x": [1.0]})
 
-    result = dg.materialize([staged_dpe, *steps], raise_on_error=False,
+    result = dg.materialize([staged_dpe, *steps], raise_on_error=False, partition_key="sample",
                             resources={"io_manager": dg.FilesystemIOManager(base_dir=str(tmp_path / "store"))})
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")

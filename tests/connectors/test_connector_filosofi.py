@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import math
+from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -141,3 +143,138 @@ def test_filosofi_table_without_poverty_rate_or_mixing_years(tmp_path, write, ch
     with pytest.raises(SourceError) as excinfo:
         get_connector("filosofi_zones")(write(tmp_path / "b.csv", text))
     check_error(excinfo.value, row=1, contains=("several years (18, 19)",))
+
+
+
+
+def published_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def number(text: str) -> float:
+    return math.nan if text == "" else float(text)
+
+
+def test_real_filosofi_iris_2018_of_lyon_8e(realterritory):
+    path = realterritory("lyon_8e") / "BASE_TD_FILO_DISP_IRIS_2018_lyon8.csv"
+    rows = published_rows(path)
+    frame = get_connector("filosofi_zones")(path)
+    assert frame.attrs == {"year": 2018, "level": "iris"}
+    assert frame["code_iris"].tolist() == [row["IRIS"] for row in rows]
+    assert len(frame) == 27 and str(frame["code_iris"].dtype) == "str"
+    assert frame["disp_med"].tolist() == [float(row["DISP_MED18"]) for row in rows]
+    expected_tp60 = [number(row["DISP_TP6018"]) for row in rows]
+    assert frame["disp_tp60"].isna().tolist() == [math.isnan(v) for v in expected_tp60]
+    assert frame["disp_tp60"].isna().sum() == sum(row["DISP_TP6018"] == "" for row in rows) == 4
+    assert frame["disp_tp60"].dropna().tolist() == [v for v in expected_tp60 if not math.isnan(v)]
+    # Empty fields are INSEE's secrecy: NA; `masque` flags producer tokens (s, nd ...) only.
+    assert not frame["masque"].any()
+    assert frame["disp_note"].tolist() == [row["DISP_NOTE18"] for row in rows]
+    assert "households" not in frame
+
+
+def test_real_filosofi_commune_2019_key_figures_with_crlf(realterritory, check_error):
+    path = realterritory("lyon_8e") / "cc_filosofi_2019_COM_lyon.CSV"
+    assert b"\r\n" in path.read_bytes()
+    rows = {row["CODGEO"]: row for row in published_rows(path)}
+    read = get_connector("filosofi_zones")
+    with pytest.raises(SourceError) as excinfo:
+        read(path)
+    line_of_first_arrondissement = 2 + list(rows).index("69381")
+    check_error(excinfo.value, file=path, row=line_of_first_arrondissement, column="CODGEO",
+                contains=("Lyon (69123", "count it twice", "`arrondissements: drop`"))
+
+    commune = read(path, arrondissements="drop")
+    assert commune["code_commune"].tolist() == ["69123"]
+    assert commune.attrs["year"] == 2019 and commune.attrs["arrondissement_rows_dropped"] == 9
+    lyon = rows["69123"]
+    assert commune.loc[0, "disp_med"] == float(lyon["MED19"])
+    assert commune.loc[0, "disp_tp60"] == float(lyon["TP6019"])
+    assert commune.loc[0, "households"] == float(lyon["NBMENFISC19"])
+    assert commune.loc[0, "persons"] == float(lyon["NBPERSMENFISC19"])
+    assert commune.loc[0, "disp_d1"] == float(lyon["D119"])
+
+    arrondissements = read(path, arrondissements="only")
+    expected = sorted(code for code in rows if code != "69123")
+    assert arrondissements["code_commune"].tolist() == expected
+    assert arrondissements["households"].sum() == sum(float(rows[c]["NBMENFISC19"]) for c in expected)
+    assert arrondissements["households"].sum() == commune.loc[0, "households"]  # README: 232,702
+    by_code = arrondissements.set_index("code_commune")
+    assert by_code.loc["69388", "disp_med"] == float(rows["69388"]["MED19"])
+    assert len(read(path, arrondissements="keep")) == 10
+
+
+def test_key_figures_of_any_year_and_the_edition_option(tmp_path, write, check_error):
+    text = ("CODGEO;NBMENFISC21;NBPERSMENFISC21;MED21;TP6021;D121\n"
+            "01053;20154;40311.5;22150;15;11200\n"
+            "2A004;30012;61000;21080;;10020\n")
+    path = write(tmp_path / "cc_filosofi_2021_COM.CSV", text, newline="\r\n")
+    frame = get_connector("filosofi_zones")(path)
+    assert list(frame.columns) == ["code_commune", "households", "persons", "disp_med",
+                                   "disp_tp60", "disp_d1", "masque"]
+    assert frame["code_commune"].tolist() == ["01053", "2A004"]
+    assert frame["persons"].tolist() == [40311.5, 61000.0]
+    assert frame["disp_tp60"].isna().tolist() == [False, True]
+    assert frame.attrs["year"] == 2021
+    assert get_connector("filosofi_zones")(path, edition=2021).attrs["year"] == 2021
+    assert get_connector("filosofi_zones")(path, edition=21).attrs["year"] == 2021
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("filosofi_zones")(path, edition=2019)
+    check_error(excinfo.value, file=path, row=1, column="DISP_MED",
+                contains=("edition 2019", "MED19"))
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("filosofi_zones")(path, edition="latest")
+    check_error(excinfo.value, column="edition", contains=("not a year",))
+
+
+def test_edition_picks_one_year_among_several(tmp_path, write, check_error):
+    text = "IRIS;DISP_MED18;DISP_TP6018;DISP_MED19;DISP_TP6019\n173000101;21000;14;21450;14.5\n"
+    path = write(tmp_path / "iris.csv", text)
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("filosofi_zones")(path)
+    check_error(excinfo.value, row=1, contains=("several years (18, 19)", "`edition:`"))
+    frame = get_connector("filosofi_zones")(path, edition=2019)
+    assert frame[["disp_med", "disp_tp60"]].iloc[0].tolist() == [21450.0, 14.5]
+    assert frame.attrs["year"] == 2019
+
+
+def test_one_indicator_in_both_layouts_is_refused(tmp_path, write, check_error):
+    text = "CODGEO;MED19;DISP_MED19;TP6019\n01053;1;1;2\n"
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("filosofi_zones")(write(tmp_path / "c.csv", text))
+    check_error(excinfo.value, row=1, column="DISP_MED19", contains=("two columns give 'disp_med'",))
+
+
+def test_sample_commune_layout_exposes_tax_households(tmp_path, write):
+    # The sample generator's layout: NBMENFISC19 and NBPERSMENFISC19 beside DISP_ columns.
+    text = ("CODGEO;NBMENFISC19;NBPERSMENFISC19;DISP_TP6019;DISP_MED19\n"
+            "00001;22755;47915;13.5;20040\n00004;68;168;;\n")
+    frame = get_connector("filosofi_zones")(write(tmp_path / "c.csv", text))
+    assert list(frame.columns) == ["code_commune", "households", "persons", "disp_tp60",
+                                   "disp_med", "masque"]
+    assert frame["households"].tolist() == [22755.0, 68.0]
+    assert frame["disp_med"].isna().tolist() == [False, True]
+    assert frame["masque"].tolist() == [False, False]
+
+
+@pytest.mark.parametrize(("codes", "row", "city"), [
+    (["75056", "75101", "75120"], 3, "Paris (75056, arrondissements 75101 to 75120)"),
+    (["13216", "13055"], 2, "Marseille (13055, arrondissements 13201 to 13216)"),
+])
+def test_paris_and_marseille_at_both_levels_are_refused(tmp_path, write, check_error, codes, row,
+                                                         city):
+    text = "CODGEO;MED19;TP6019\n" + "".join(f"{code};20000;15\n" for code in codes)
+    path = write(tmp_path / "c.csv", text)
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("filosofi_zones")(path)
+    check_error(excinfo.value, row=row, column="CODGEO",
+                contains=(city,))
+    dropped = get_connector("filosofi_zones")(path, arrondissements="drop")
+    assert dropped["code_commune"].tolist() == [c for c in codes if c in ("75056", "13055")]
+
+
+def test_arrondissements_option_is_not_applied_to_iris_tables(tmp_path, write):
+    path = write(tmp_path / "iris.csv", IRIS_TABLE)
+    frame = get_connector("filosofi_zones")(path, arrondissements="only")
+    assert len(frame) == 3 and "arrondissement_rows_dropped" not in frame.attrs

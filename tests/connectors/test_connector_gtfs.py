@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zipfile
 
 import pytest
 
 from pipelines.connectors import get_connector
 from pipelines.connectors.gtfs import departures_per_stop, read_feed, typical_weekday
-from pipelines.errors import SourceError
+from pipelines.errors import ConfigError, SourceError
 
 MONDAY, TUESDAY, SATURDAY = dt.date(2024, 3, 4), dt.date(2024, 3, 5), dt.date(2024, 3, 9)
 
@@ -168,6 +169,17 @@ def test_stop_times_referring_to_an_unknown_trip(tmp_path, check_error):
     ({"trips.txt": TRIPS + "L1,SEM,T1\n"}, "trips.txt", 7, "trip_id", "defined twice"),
     ({"stop_times.txt": STOP_TIMES + ",10:00:00,10:00:00,M,1,\n"}, "stop_times.txt", 14,
      "trip_id", "required id is empty"),
+    ({"trips.txt": TRIPS + "L9,SEM,T9\n"}, "trips.txt", 7, "route_id",
+     "refers to an id that routes.txt does not define"),
+    ({"trips.txt": TRIPS + ",SEM,T9\n"}, "trips.txt", 7, "route_id", "required id is empty"),
+    ({"trips.txt": "service_id,trip_id\nSEM,T1\n"}, "trips.txt", 1, "route_id",
+     "required column is missing"),
+    ({"routes.txt": "route_id,route_type\nL1,3\nL2,3\nL1,712\n"}, "routes.txt", 4,
+     "route_id", "defined twice"),
+    ({"routes.txt": "route_id,route_type\nL1,3\nL2,\n"}, "routes.txt", 3, "route_type",
+     "route_type is empty"),
+    ({"routes.txt": "route_id\nL1\nL2\n"}, "routes.txt", 1, "route_type",
+     "required column is missing"),
 ])
 def test_malformed_feeds_name_file_row_and_column(tmp_path, check_error, changes, file, row,
                                                   column, fragment):
@@ -190,3 +202,106 @@ def test_missing_files_and_calendars(tmp_path, check_error):
     with pytest.raises(SourceError) as excinfo:
         read_feed(not_zip)
     check_error(excinfo.value, contains=("not a zip archive",))
+
+
+# --- route types left out: school (712), on-demand (715); 713 counts by default ----------
+
+SPECIAL_ROUTES = "route_id,route_type\nL1,3\nL2,3\nSCO,712\nTAD,715\nSP,713\n"
+SPECIAL_TRIPS = TRIPS + "SCO,SEM,TS\nTAD,SEM,TD\nSP,SEM,TP\n"
+# TS (school): Q2 -> M -> E, leaves Gare and Mairie (2). TD (on demand): E -> M bookable
+# every 20 min 10:00-11:00, 3 runs from Eglise (3). TP (713): M -> Q1, leaves Mairie (1).
+SPECIAL_STOP_TIMES = STOP_TIMES + """TS,07:30:00,07:30:00,Q2,1,
+TS,07:40:00,07:40:00,M,2,
+TS,07:50:00,07:50:00,E,3,
+TD,00:00:00,00:00:00,E,1,
+TD,00:10:00,00:10:00,M,2,
+TP,16:30:00,16:30:00,M,1,
+TP,16:40:00,16:40:00,Q1,2,
+"""
+SPECIAL_FREQUENCIES = FREQUENCIES + "TD,10:00:00,11:00:00,1200,0\n"
+
+
+def special_files(**changes):
+    return feed_files(**{"routes.txt": SPECIAL_ROUTES, "trips.txt": SPECIAL_TRIPS,
+                         "stop_times.txt": SPECIAL_STOP_TIMES,
+                         "frequencies.txt": SPECIAL_FREQUENCIES, **changes})
+
+
+def test_school_and_on_demand_routes_are_left_out_by_default(tmp_path):
+    frame = departures_per_stop(as_folder(tmp_path, special_files()), MONDAY)
+    # The regular Monday {"ST": 1, "M": 5, "E": 2} plus TP (713, open to all) at Mairie.
+    assert counts(frame) == {"ST": 1, "M": 6, "E": 2}
+    assert frame.attrs["excluded_route_types"] == [712, 715]
+    assert frame.attrs["excluded_departures"] == 2 + 3  # TS twice, TD's 3 runs
+    assert type(frame.attrs["excluded_departures"]) is int
+    assert all(type(code) is int for code in frame.attrs["excluded_route_types"])
+    json.dumps(frame.attrs)  # stored in Parquet metadata
+
+
+def test_an_empty_list_counts_every_route(tmp_path):
+    frame = departures_per_stop(as_folder(tmp_path, special_files()), MONDAY,
+                                exclude_route_types=[])
+    assert counts(frame) == {"ST": 1 + 1, "M": 5 + 1 + 1, "E": 2 + 3}
+    assert frame.attrs["excluded_route_types"] == [] and frame.attrs["excluded_departures"] == 0
+
+
+def test_a_custom_list_through_the_connector_option(tmp_path):
+    path = as_zip(tmp_path, special_files())
+    frame = get_connector("gtfs")(path, working_crs="EPSG:2154", day="2024-03-04",
+                                  exclude_route_types=[715, 713, 715])
+    # TS (712) now counts at Gare and Mairie; TD and TP are left out.
+    assert counts(frame) == {"ST": 2, "M": 6, "E": 2}
+    assert frame.attrs["excluded_route_types"] == [713, 715]
+    assert frame.attrs["excluded_departures"] == 3 + 1
+
+
+def test_left_out_departures_follow_the_service_day(tmp_path):
+    frame = departures_per_stop(as_folder(tmp_path, special_files()), SATURDAY)
+    assert counts(frame) == {"ST": 1, "M": 0, "E": 0}
+    assert frame.attrs["excluded_departures"] == 0  # TS and TD run on weekdays only
+
+
+def test_a_feed_without_routes_txt_keeps_every_trip(tmp_path):
+    frame = departures_per_stop(as_folder(tmp_path, special_files(**{"routes.txt": None})),
+                                MONDAY)
+    assert counts(frame) == {"ST": 2, "M": 7, "E": 5}
+    assert frame.attrs["excluded_route_types"] == [712, 715]
+    assert frame.attrs["excluded_departures"] == 0
+    (tmp_path / "feed").rename(tmp_path / "special")
+    plain = departures_per_stop(as_folder(tmp_path, feed_files(**{"routes.txt": None})), MONDAY)
+    assert counts(plain) == {"ST": 1, "M": 5, "E": 2}
+
+
+def test_school_trips_do_not_choose_the_typical_weekday(tmp_path):
+    # Monday 1 January has 4 regular trips (T1, T2, TF, TN), Tuesday 2 January 3; a
+    # school service running only on the 2nd adds TS and TS2, which would make it 5.
+    dates = "service_id,date,exception_type\nECOLE,20240102,1\n"
+    trips = TRIPS + "SCO,ECOLE,TS\nSCO,ECOLE,TS2\n"
+    stop_times = STOP_TIMES + "TS,07:30:00,07:30:00,Q2,1,\nTS,07:40:00,07:40:00,M,2,\n" \
+                              "TS2,16:30:00,16:30:00,M,1,\nTS2,16:40:00,16:40:00,Q2,2,\n"
+    feed = read_feed(as_folder(tmp_path, special_files(**{
+        "trips.txt": trips, "stop_times.txt": stop_times, "frequencies.txt": FREQUENCIES,
+        "calendar_dates.txt": dates})))
+    assert typical_weekday(feed) == dt.date(2024, 1, 1)
+    assert typical_weekday(feed, exclude_route_types=[]) == dt.date(2024, 1, 2)
+    frame = departures_per_stop(feed)
+    assert frame.attrs["day"] == "2024-01-01" and frame.attrs["excluded_departures"] == 0
+    everything = departures_per_stop(feed, exclude_route_types=[])
+    assert everything.attrs["day"] == "2024-01-02" and counts(everything)["ST"] == 1 + 1
+
+
+@pytest.mark.parametrize("route_type", ["autocar", "3.0", "-3", "3 bis"])
+def test_a_route_type_that_is_not_a_whole_number(tmp_path, check_error, route_type):
+    routes = f"route_id,route_type\nL1,3\nL2,{route_type}\n"
+    path = as_folder(tmp_path, feed_files(**{"routes.txt": routes}))
+    with pytest.raises(SourceError) as excinfo:
+        read_feed(path)
+    check_error(excinfo.value, file=f"{path}/routes.txt", row=3, column="route_type",
+                contains=("not a route type code", "Fix:"), secrets=(route_type,))
+
+
+@pytest.mark.parametrize("option", ["712", 712, [712, "715"], [True], [-1], None])
+def test_exclude_route_types_must_be_a_list_of_codes(tmp_path, option):
+    path = as_folder(tmp_path, special_files())
+    with pytest.raises(ConfigError, match="exclude_route_types"):
+        get_connector("gtfs")(path, working_crs="EPSG:2154", exclude_route_types=option)

@@ -7,7 +7,7 @@ import pytest
 from pipelines.connectors import available_connectors, connector, get_connector, registry
 from pipelines.errors import ConfigError
 
-EXPECTED = {"communes", "dpe", "dvf", "filosofi_grid", "filosofi_zones", "gtfs", "iris",
+EXPECTED = {"communes", "dpe", "dvf", "enedis_consumption", "filosofi_grid", "filosofi_zones", "gtfs", "iris",
             "lovac", "point_csv", "rpls", "travel_survey"}
 
 

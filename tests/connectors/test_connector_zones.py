@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
+from pathlib import Path
+
 import geopandas as gpd
 import pytest
 import shapely
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 
 from pipelines.connectors import get_connector
+from pipelines.connectors._zones import PLM_ARRONDISSEMENTS
 from pipelines.errors import SourceError
 
 # Two IRIS of La Rochelle (17300) side by side, 1 km squares in Lambert-93.
@@ -214,3 +219,131 @@ def test_ambiguous_layers_and_missing_code_column(tmp_path, check_error):
     with pytest.raises(SourceError) as excinfo:
         get_connector("iris")(bare)
     check_error(excinfo.value, column="code_iris", contains=("required column is missing",))
+
+
+def geodesic_area_m2(geojson_path: Path) -> float:
+    """Area on the ellipsoid of every polygon of a lon/lat GeoJSON, read with json only."""
+    geod = Geod(ellps="GRS80")
+    total = 0.0
+    for feature in json.loads(geojson_path.read_text(encoding="utf-8"))["features"]:
+        geometry = feature["geometry"]
+        polygons = ([geometry["coordinates"]] if geometry["type"] == "Polygon"
+                    else geometry["coordinates"])
+        for rings in polygons:
+            for i, ring in enumerate(rings):
+                lons, lats = zip(*ring, strict=True)
+                area = abs(geod.polygon_area_perimeter(lons, lats)[0])
+                total += area if i == 0 else -area
+    return total
+
+
+def test_real_lyon_8e_iris_geojson(realterritory):
+    path = realterritory("lyon_8e") / "iris_lyon_8e.geojson"
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    published = {f["properties"]["id"]: f["properties"] for f in features}
+    zones = get_connector("iris")(path, working_crs="EPSG:2154")
+    assert len(zones) == 27 == len(published) and zones.crs.to_epsg() == 2154
+    assert str(zones["code_iris"].dtype) == "str"
+    assert set(zones["code_iris"]) == set(published)
+    assert (zones["code_commune"] == "69388").all()
+    assert (zones["nom_commune"] == "Lyon 8e Arrondissement").all()
+    by_code = zones.set_index("code_iris")
+    for code, properties in published.items():
+        assert by_code.loc[code, "nom_iris"] == properties["libiris"]
+        assert by_code.loc[code, "type_iris"] == properties["typ_iris"]
+    # Lambert-93 keeps areas to within 0.2 % at Lyon's latitude (scale factor ~0.9992).
+    expected = geodesic_area_m2(path)
+    assert expected == pytest.approx(6.8e6, rel=0.01)
+    assert zones.geometry.area.sum() == pytest.approx(expected, rel=0.003)
+
+
+def martinique_layer(path: Path, *, layer: str, columns: dict) -> Path:
+    """Two 1 km squares in EPSG:5490 (RGAF09 / UTM 20N) at lon -61.0, lat 14.6."""
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:5490", always_xy=True).transform(-61.0, 14.6)
+    frame = gpd.GeoDataFrame(columns, geometry=[shapely.box(x, y, x + 1000, y + 1000),
+                                                shapely.box(x + 1000, y, x + 2000, y + 1000)],
+                             crs="EPSG:5490")
+    frame.to_file(path, layer=layer, engine="pyogrio")
+    return path
+
+
+def test_martinique_communes_are_not_reprojected_to_lambert93(tmp_path, check_error):
+    path = martinique_layer(tmp_path / "communes.gpkg", layer="commune",
+                            columns={"INSEE_COM": ["97209", "97213"],
+                                     "NOM": ["Fort-de-France", "Le Lamentin"]})
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("communes")(path, working_crs="EPSG:2154")
+    check_error(excinfo.value, file=path, row=1, column="geometry",
+                contains=("outside the area where the working CRS EPSG:2154 is used",
+                          "from EPSG:5490", "`working_crs`", "EPSG:5490 for Martinique"),
+                secrets=("Fort-de-France", "97209"))
+    zones = get_connector("communes")(path, working_crs="EPSG:5490")
+    assert zones.crs.to_epsg() == 5490
+    assert zones.geometry.area.tolist() == pytest.approx([1e6, 1e6])
+
+
+def test_martinique_iris_are_not_reprojected_to_lambert93(tmp_path, check_error):
+    path = martinique_layer(tmp_path / "iris.gpkg", layer="contours_iris",
+                            columns={"CODE_IRIS": ["972090101", "972090102"],
+                                     "INSEE_COM": ["97209", "97209"]})
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("iris")(path, working_crs="EPSG:2154")
+    check_error(excinfo.value, file=path, row=1, column="geometry",
+                contains=("EPSG:2154", "EPSG:5490", "`working_crs`"))
+    assert len(get_connector("iris")(path, working_crs="EPSG:5490")) == 2
+
+
+def test_one_feature_far_from_the_working_crs_area_is_named(tmp_path, check_error):
+    base = old_iris_rows()[0]
+    rows = [{**base, "geometry": shapely.box(-1.16, 46.15, -1.15, 46.16)},
+            {**base, "CODE_IRIS": "173000103", "geometry": shapely.box(-61.01, 14.60, -61.00, 14.61)},
+            {**base, "CODE_IRIS": "173000104", "geometry": shapely.box(-1.15, 46.15, -1.14, 46.16)}]
+    path = write_layer(tmp_path / "iris.geojson", rows, layer="iris", crs="EPSG:4326")
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("iris")(path, working_crs="EPSG:2154")
+    check_error(excinfo.value, row=2, column="geometry",
+                contains=("this feature lies outside", "correct or remove the feature"))
+
+
+def test_plm_constant_matches_the_official_geography(realdata):
+    communes = json.loads((realdata("cog2026") / "communes.json").read_text(encoding="utf-8"))
+    official = defaultdict(set)
+    for entry in communes:
+        if entry.get("type") == "arrondissement-municipal":
+            official[entry["commune"]].add(entry["code"])
+    assert {commune: set(codes) for commune, codes in PLM_ARRONDISSEMENTS.items()} == official
+    assert [len(PLM_ARRONDISSEMENTS[c]) for c in ("75056", "69123", "13055")] == [20, 9, 16]
+
+
+def lyon_layer(tmp_path, codes: list[str]):
+    rows = [{"INSEE_COM": code, "NOM": f"zone {i}", "geometry": square(i)}
+            for i, code in enumerate(codes)]
+    return write_layer(tmp_path / "communes.gpkg", rows, layer="commune")
+
+
+def test_commune_and_its_arrondissements_need_a_rule(tmp_path, check_error):
+    path = lyon_layer(tmp_path, ["69123", "69381", "69388", "69264"])
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("communes")(path)
+    check_error(excinfo.value, file=path, row=2, column="INSEE_COM",
+                contains=("Lyon (69123", "count it twice", "`arrondissements: drop`",
+                          "`arrondissements: only`", "`arrondissements: keep`"))
+    dropped = get_connector("communes")(path, arrondissements="drop")
+    assert dropped["code_commune"].tolist() == ["69123", "69264"]
+    assert dropped.attrs["arrondissement_rows_dropped"] == 2
+    assert dropped.geometry.area.tolist() == [1e6, 1e6] and dropped.crs.to_epsg() == 2154
+    only = get_connector("communes")(path, arrondissements="only")
+    assert only["code_commune"].tolist() == ["69381", "69388", "69264"]
+    assert len(get_connector("communes")(path, arrondissements="keep")) == 4
+
+
+def test_arrondissements_rule_never_removes_a_whole_city(tmp_path, check_error):
+    path = lyon_layer(tmp_path, ["69381", "69388"])
+    assert get_connector("communes")(path)["code_commune"].tolist() == ["69381", "69388"]
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("communes")(path, arrondissements="drop")
+    check_error(excinfo.value, row=1, column="INSEE_COM",
+                contains=("would remove the city", "no row for the commune"))
+    with pytest.raises(SourceError) as excinfo:
+        get_connector("communes")(path, arrondissements="both")
+    check_error(excinfo.value, column="INSEE_COM", contains=("is not an option",))

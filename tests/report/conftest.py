@@ -183,7 +183,7 @@ def published_outputs(request, tmp_path_factory) -> tuple[Path, dict[str, dict]]
         return outputs, write_outputs(outputs)
     import json
 
-    outputs = request.getfixturevalue("sample_project")["root"] / "outputs"
+    outputs = request.getfixturevalue("sample_project")["root"] / "outputs" / "sample"
     metas = {path.parent.name: json.loads(path.read_text(encoding="utf-8"))
              for path in sorted(outputs.glob("*/demonstrator.json"))}
     assert metas, "the sample run published no demonstrator"

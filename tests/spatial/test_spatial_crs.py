@@ -35,8 +35,9 @@ def test_missing_crs_names_layer_and_fix(frame):
     with pytest.raises(CrsError) as caught:
         check_crs(frame, "EPSG:2154", layer="iris")
     message = str(caught.value)
-    assert message.startswith("layer 'iris' has no CRS; declare `crs:` in its source card")
-    assert "EPSG:2154" in message
+    assert message.startswith("layer 'iris' has no CRS; declare the CRS its coordinates are in with `crs:` "
+                              "in its source card or in the territory's `sources.iris.crs`")
+    assert "the territory's working CRS is EPSG:2154" in message
 
 
 @pytest.mark.parametrize("frame", [_zones("EPSG:4326"), _points("EPSG:4326")])
@@ -45,7 +46,15 @@ def test_other_crs_names_both_and_asks_to_reproject(frame):
         check_crs(frame, "EPSG:2154", layer="dpe")
     assert str(caught.value).startswith(
         "layer 'dpe' is in EPSG:4326 but the territory's working CRS is EPSG:2154; "
-        "reproject it")
+        "check `crs:` in its source card and the territory's `working_crs`, or reproject it")
+
+
+@pytest.mark.parametrize("frame", [_zones("EPSG:4326"), _points("EPSG:4326")])
+def test_a_grid_layer_is_checked_against_the_grid_crs_and_says_so(frame):
+    with pytest.raises(CrsError) as caught:
+        check_crs(frame, "EPSG:3035", layer="filosofi_200m", role="grid CRS")
+    assert "but the territory's grid CRS is EPSG:3035" in str(caught.value)
+    assert "`grid_crs`" in str(caught.value) and "working" not in str(caught.value)
 
 
 def test_unreadable_crs_is_a_crs_error():

@@ -1,0 +1,93 @@
+"""Two territories in one clone: one is the sample without any shared data.
+
+The second territory reuses the sample's files (`data_dir: sample`) and declares its
+four private and personal sources absent: the demonstrators publish their public core,
+credit only the sources used, say what the shared data would add, and the public
+figures equal the sample's own (same files, same code).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests_support import run_cli
+
+pytestmark = pytest.mark.slow
+PUBLIC_ONLY = """id: public_only
+name: Fictiville, données publiques seules (territoire fictif)
+fictional: true
+data_dir: sample
+sources:
+  operator_consumption: {absent: true}
+  smart_meter: {absent: true}
+  travel_survey: {absent: true}
+  carsharing_trips: {absent: true}
+"""
+SHARED = {"operator_consumption", "smart_meter", "travel_survey", "carsharing_trips"}
+
+
+@pytest.fixture(scope="module")
+def both(sample_project):
+    root = sample_project["root"]
+    (root / "sources" / "territories" / "public_only.yaml").write_text(PUBLIC_ONLY, encoding="utf-8")
+    try:
+        run_cli(["run", "--territory", "public_only"], sample_project["env"], root)
+    finally:
+        (root / "sources" / "territories" / "public_only.yaml").unlink()
+    return root / "outputs"
+
+
+def document(outputs, territory, demo):
+    return json.loads((outputs / territory / demo / "demonstrator.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("demo", ["energy_precarity", "mobility_access"])
+def test_public_core_is_published_without_the_shared_data(both, demo):
+    doc = document(both, "public_only", demo)
+    assert doc["territory"]["id"] == "public_only"
+    assert not SHARED & {s["id"] for s in doc["sources"]}  # absent data is never credited
+    assert {m["id"] for m in doc["missing_shared"]} <= SHARED and doc["missing_shared"]
+    assert all(m["adds"] for m in doc["missing_shared"])
+    assert doc["crossing"] == []  # no claim of what shared data adds without it
+    shown = {i["id"] for i in doc["indicators"]}
+    assert not {h["indicator"] for h in doc["headlines"]} - shown
+    for indicator in doc["indicators"]:
+        assert not SHARED & set(indicator["sources"])
+
+
+@pytest.mark.parametrize("demo, column", [("energy_precarity", "share_households_low_income_fg"),
+                                          ("mobility_access", "share_population_served")])
+def test_public_figures_equal_the_samples(both, demo, column):
+    own = pd.read_csv(both / "sample" / demo / f"{demo}_iris.csv", dtype={"code_iris": str}).set_index("code_iris")
+    public = pd.read_csv(both / "public_only" / demo / f"{demo}_iris.csv",
+                         dtype={"code_iris": str}).set_index("code_iris")
+    pd.testing.assert_series_equal(own[column], public[column])
+    shared_columns = [c for c in public.columns if c.startswith(("operator_", "metered_", "survey_", "carsharing_"))]
+    assert shared_columns and public[shared_columns].isna().all().all()
+
+
+def test_each_territory_has_its_own_site_and_the_index_lists_both(both):
+    page = (both / "public_only" / "site" / "energy_precarity.html").read_text(encoding="utf-8")
+    assert "Ce territoire n&#39;a pas confié les données suivantes" in page
+    assert "Consommation annuelle d&#39;énergie par bâtiment" in page  # the missing source, named
+    sample_page = (both / "sample" / "site" / "energy_precarity.html").read_text(encoding="utf-8")
+    assert "n&#39;a pas confié" not in sample_page
+    index = (both / "index.html").read_text(encoding="utf-8")
+    assert 'href="sample/site/index.html"' in index and 'href="public_only/site/index.html"' in index
+
+
+def test_the_overseas_territory_publishes_in_its_own_crs_and_site(sample_project):
+    import geopandas as gpd
+
+    outputs = sample_project["root"] / "outputs"
+    for demo in ("energy_precarity", "mobility_access", "housing_affordability"):
+        table = gpd.read_parquet(outputs / "overseas_sample" / demo / f"{demo}_iris.parquet")
+        assert table.crs.to_epsg() == 5490 and len(table) > 0
+        assert table["code_iris"].str.match(r"^001\d{6}$").all()
+        assert document(outputs, "overseas_sample", demo)["territory"]["id"] == "overseas_sample"
+    site = (outputs / "overseas_sample" / "site" / "index.html").read_text(encoding="utf-8")
+    assert "Anse-Fictive" in site and "Fictiville" not in site
+    assert "Anse-Fictive" not in (outputs / "sample" / "site" / "index.html").read_text(encoding="utf-8")
