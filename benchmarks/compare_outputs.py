@@ -9,7 +9,9 @@ Used to show that a refactoring leaves what officials see unchanged:
 Tables are compared by value (CSV text, Parquet and GeoPackage attributes and
 geometries); JSON documents key by key; pages as text. Only what records the moment of
 the run is ignored (`generated_at`, the page's "générée le" line, GeoPackage timestamps).
-Prints one line per difference and exits 1 when there is any.
+Keys that exist only in the newer `demonstrator.json` (a new field) are listed as
+additions, not differences: what was there before must be unchanged. Prints one line
+per difference and exits 1 when there is any.
 """
 
 from __future__ import annotations
@@ -38,10 +40,29 @@ def _json(path: Path):
     return strip(json.loads(path.read_text(encoding="utf-8")))
 
 
+def _added(before, after, where: str = "") -> tuple[list[str], list[str]]:
+    """(changed or removed paths, added paths) between two JSON values."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        changed, added = [], [f"{where}.{k}" for k in after if k not in before]
+        for key in before:
+            if key not in after:
+                changed.append(f"{where}.{key} removed")
+                continue
+            more_changed, more_added = _added(before[key], after[key], f"{where}.{key}")
+            changed, added = changed + more_changed, added + more_added
+        return changed, added
+    return ([] if before == after else [where or "(document)"]), []
+
+
+ADDED: list[str] = []
+
+
 def _differences(a: Path, b: Path, name: str) -> list[str]:
     suffix = a.suffix
     if suffix == ".json":
-        return [] if _json(a) == _json(b) else [f"{name}: JSON differs"]
+        changed, added = _added(_json(a), _json(b))
+        ADDED.extend(f"{name}: {path}" for path in added)
+        return [f"{name}: {path} differs" for path in changed]
     if suffix == ".csv":
         left, right = pd.read_csv(a, dtype=str), pd.read_csv(b, dtype=str)
         return [] if left.equals(right) else [f"{name}: CSV values differ"]
@@ -79,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = compare(args.before, args.after)
     for line in problems:
         print(line)
+    for line in ADDED:
+        print(f"added (not a difference) {line}")
     compared = len([p for p in args.after.rglob("*") if p.is_file()])
     print(f"{compared} files compared, {len(problems)} differences")
     return 1 if problems else 0

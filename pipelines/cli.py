@@ -6,6 +6,7 @@ import argparse
 import hashlib
 import re
 import sys
+import warnings
 from pathlib import Path
 
 from pipelines import config
@@ -67,7 +68,8 @@ def cmd_run(args) -> int:
         from pipelines.privacy import ensure_sample_key
 
         ensure_sample_key()  # per-clone key, accepted only for fictional territories
-    return 0 if run_all(args.territory).success else 1
+    chosen = getattr(args, "demonstrator", None)
+    return 0 if run_all(args.territory, demonstrators=chosen).success else 1
 
 
 def demo_territories(chosen: str | None) -> list[str]:
@@ -155,7 +157,10 @@ def parser() -> argparse.ArgumentParser:
     from pipelines.sample.cli import add_arguments
 
     add_arguments(sub.add_parser("sample", help="generate the fictional sample territory")).set_defaults(func=cmd_sample)
-    sub.add_parser("run", parents=[territory], help="materialise every demonstrator").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", parents=[territory], help="materialise every demonstrator, or those chosen")
+    run.add_argument("--demonstrator", action="append", default=None, metavar="ID",
+                     help="only this demonstrator (repeatable), with what it reads and the territory's site")
+    run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="generate the fictional territories if missing, run them, print where the "
                                        "pages are")
     demo.add_argument("--territory", default=None, help="one territory only (default: every fictional one)")
@@ -174,6 +179,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Dagster flags parts of its own API as beta or preview on every run: noise for users.
+    warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")
     args = parser().parse_args(argv)
     try:
         return args.func(args)

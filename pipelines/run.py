@@ -29,17 +29,36 @@ def root_cause(error) -> str:
     return error.message.strip() if error else "unknown error"
 
 
-def run_all(territory: str | None = None, *, log_level: str = "CRITICAL") -> dg.ExecuteInProcessResult:
-    """Materialise every asset of the territory; failures are printed, not raised."""
+def selection(defs: dg.Definitions, demonstrators: list[str] | None) -> list[dg.AssetKey] | None:
+    """The assets of some demonstrators, what they read, and the site; None for all."""
+    if not demonstrators:
+        return None
+    from pipelines.assets.build import demonstrator_ids
+    from pipelines.errors import ConfigError
+
+    known = demonstrator_ids(defs)
+    unknown = sorted(set(demonstrators) - set(known))
+    if unknown:
+        raise ConfigError(f"no demonstrator {unknown} in demonstrators/ (known: {', '.join(known)})")
+    graph = defs.resolve_asset_graph()
+    chosen = dg.AssetSelection.groups(*demonstrators).upstream() | dg.AssetSelection.assets("site")
+    return sorted(chosen.resolve(graph))
+
+
+def run_all(territory: str | None = None, *, demonstrators: list[str] | None = None,
+            log_level: str = "CRITICAL") -> dg.ExecuteInProcessResult:
+    """Materialise the territory's assets (all, or those of some demonstrators and the
+    site); failures are printed, not raised."""
     from pipelines.assets.build import build_definitions
 
     dagster_home()
     territory = territory or config.DEFAULT_TERRITORY
     defs = build_definitions()
     job = defs.resolve_job_def("all_demonstrators")
+    keys = selection(defs, demonstrators)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, partition_key=territory,
+            instance=instance, raise_on_error=False, partition_key=territory, asset_selection=keys,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:

@@ -91,3 +91,46 @@ def test_the_overseas_territory_publishes_in_its_own_crs_and_site(sample_project
     site = (outputs / "overseas_sample" / "site" / "index.html").read_text(encoding="utf-8")
     assert "Anse-Fictive" in site and "Fictiville" not in site
     assert "Anse-Fictive" not in (outputs / "sample" / "site" / "index.html").read_text(encoding="utf-8")
+
+
+TOWN = """id: bus_town
+name: Ville du bus
+fictional: false
+data_dir: bus_town
+sources:
+  gtfs_bus:
+    producer: Syndicat des transports de la Ville du bus
+    attribution: "Syndicat des transports de la Ville du bus — GTFS"
+    licence: ODbL 1.0
+    date: "2026"
+  travel_survey: {absent: true}
+  carsharing_trips: {absent: true}
+"""
+
+
+def test_a_territory_with_only_public_mobility_data_publishes_that_demonstrator(sample_project):
+    """As a real agglomeration would: its bus network, IRIS, communes and grid, nothing
+    else; one demonstrator run, real credits, no fictional banner, nothing of another
+    territory on its site."""
+    root, env = sample_project["root"], sample_project["env"]
+    folder = root / "sources" / "bus_town"
+    folder.mkdir()
+    for name in ("contours_iris.gpkg", "communes.gpkg", "filosofi_200m.gpkg", "gtfs_bus.zip"):
+        (folder / name).symlink_to(root / "sources" / "sample" / name)
+    card = root / "sources" / "territories" / "bus_town.yaml"
+    card.write_text(TOWN, encoding="utf-8")
+    try:
+        run_cli(["run", "--territory", "bus_town", "--demonstrator", "mobility_access"], env, root)
+    finally:
+        card.unlink()
+    outputs = root / "outputs" / "bus_town"
+    assert sorted(p.name for p in outputs.iterdir()) == ["mobility_access", "site"]
+    doc = document(root / "outputs", "bus_town", "mobility_access")
+    gtfs = next(s for s in doc["sources"] if s["id"] == "gtfs_bus")
+    assert gtfs["producer"] == "Syndicat des transports de la Ville du bus" and gtfs["licence"] == "ODbL 1.0"
+    site = {p.name: p.read_text(encoding="utf-8") for p in (outputs / "site").glob("*.html")}
+    assert set(site) == {"index.html", "mobility_access.html"}
+    # (the zones keep their sample names: only the territory's own words are checked)
+    assert not any("banner-fictional" in page or "Anse-Fictive" in page for page in site.values())
+    assert all("Ville du bus" in page for page in site.values())
+    assert "Syndicat des transports de la Ville du bus" in site["mobility_access.html"]

@@ -173,7 +173,10 @@ def territory_figures(carsharing: pd.DataFrame, stops: pd.DataFrame, *, ctx: Ste
     operator's own protected total, and the day the departures were counted."""
     totals = carsharing_by_zone(carsharing, "total", "zone").drop(columns="zone")
     row = {column: float(totals[column].iloc[0]) if len(totals) else np.nan for column in CARSHARING}
-    return pd.DataFrame([row | {"day": stops.attrs.get("day")}])
+    # What the GTFS connector left out (school and on-demand routes by default), for the page.
+    excluded = ", ".join(str(t) for t in stops.attrs.get("excluded_route_types") or [])
+    return pd.DataFrame([row | {"day": stops.attrs.get("day"), "excluded_route_types": excluded,
+                                "excluded_departures": int(stops.attrs.get("excluded_departures") or 0)}])
 
 
 # --- summary for the report -------------------------------------------------------------
@@ -242,11 +245,20 @@ def summarise(iris: pd.DataFrame, territory: pd.DataFrame, *, ctx: StepContext) 
         if item["indicator"] in SURVEY:
             item["explanation"] = _scope(item["explanation"], "Valeur pour l'ensemble des IRIS où l'enquête est publiée.")
         elif item["indicator"] in ("share_population_served", "population_far_from_stops") and day:
-            item["explanation"] += f" Jour compté : {_french_date(day)}."
+            item["explanation"] += f" Jour compté : {_french_date(day)}." + _left_out(territory)
     kept = {i: float(values[i]) for i in ctx.demonstrator.indicators if i in values and pd.notna(values[i])}
     shared = [crossing(iris, values, ctx)] if ctx.has("travel_survey") else []
     return {"headlines": headlines, "crossing": shared,
             "territory_values": kept}
+
+
+def _left_out(territory: pd.DataFrame) -> str:
+    """The sentence saying which bus services are not counted as regular departures."""
+    if "excluded_route_types" not in territory or not territory["excluded_route_types"].iloc[0]:
+        return ""
+    departures = int(territory["excluded_departures"].iloc[0])
+    count = f" ({format_fr(departures, 'départs')} ce jour-là)" if departures else ""
+    return f" Les services scolaires et à la demande ne sont pas comptés{count}."
 
 
 def _scope(explanation: str, scope: str) -> str:

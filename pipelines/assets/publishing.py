@@ -19,10 +19,7 @@ from pipelines import config
 
 
 def staging_dir(territory: str, name: str) -> Path:
-    """Where a release is staged; per territory, so two territories never share one.
-
-    Published outputs are not yet per territory: one clone publishes one territory.
-    """
+    """Where a release is staged; per territory, so two territories never share one."""
     return config.STATE_DIR / "staging" / territory / name
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import TAG
 from pipelines.catalogue import SourceCard, Territory, source_path
+from pipelines.catalogue.models import DEFAULT_ZONINGS
 from pipelines.connectors import get_connector
 from pipelines.errors import SourceError
 from pipelines.spatial import check_crs
@@ -112,16 +113,33 @@ def absent_frame(card: SourceCard) -> pd.DataFrame:
     return frame
 
 
+def check_extent(frame: pd.DataFrame, iris, card: SourceCard, territory: Territory) -> None:
+    """A located layer must meet the territory's IRIS: a file of another place is an error."""
+    from pipelines.spatial.extent import meets
+
+    if meets(frame, iris) is False:
+        raise SourceError(source_path(card, territory), f"this layer does not meet territory '{territory.id}': its "
+                          "extent lies wholly outside the territory's IRIS", fix=f"check that the file of source "
+                          f"'{card.id}' is this territory's (sources.{card.id}.file in its card) and that its CRS is "
+                          "declared right")
+
+
 def staged_asset(card: SourceCard) -> dg.AssetsDefinition:
-    @dg.asset(key=staged_key(card), deps=[raw_key(card)], group_name=GROUP, kinds={"pandas", "parquet"},
+    zoning = card.id == DEFAULT_ZONINGS["iris"]  # every other layer is checked against the IRIS
+    ins = {} if zoning else {"iris": dg.AssetIn(dg.AssetKey(f"staged_{DEFAULT_ZONINGS['iris']}"))}
+
+    @dg.asset(key=staged_key(card), deps=[raw_key(card)], ins=ins, group_name=GROUP, kinds={"pandas", "parquet"},
               tags={TAG: card.sensitivity}, partitions_def=territory_partitions(),
-              description=f"{card.title}: typed, validated, in the territory's CRS.")
-    def _staged(context: dg.AssetExecutionContext) -> pd.DataFrame:
+              description=f"{card.title}: typed, validated, in the territory's CRS"
+                          + ("." if zoning else ", checked to meet the territory's IRIS."))
+    def _staged(context: dg.AssetExecutionContext, **iris) -> pd.DataFrame:
         run = run_territory(context)
         if run.territory.absent(card.id):
             context.add_output_metadata({"absent": True, "rows": 0})
             return absent_frame(card)
         frame = read_source(run.sources[card.id], run.territory)
+        if iris:
+            check_extent(frame, iris["iris"], run.sources[card.id], run.territory)
         context.add_output_metadata(describe(frame, card.sensitivity) | {"path": str(source_path(
             run.sources[card.id], run.territory)), "producer": run.sources[card.id].producer})
         return frame

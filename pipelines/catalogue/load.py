@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TypeVar
 
@@ -100,8 +101,11 @@ def source_path(card: SourceCard, territory: Territory) -> Path:
     """Where the territory keeps the file of `card` (the card as the territory sees it:
     see `territory_sources`); never outside sources/."""
     name = territory.files.get(card.id, card.file)
-    path = (config.SOURCES_DIR / territory.data_dir / name).resolve()
-    if not path.is_relative_to(config.SOURCES_DIR.resolve()):
-        raise ConfigError(f"source '{card.id}' of territory '{territory.id}': its file resolves outside "
-                          f"{config.SOURCES_DIR} (through a link?). Fix: keep the files inside sources/")
+    # Checked on the path as written (the cards refuse '..' and absolute paths): a data
+    # folder the user links into sources/ on purpose stays usable.
+    root = Path(os.path.normpath(config.SOURCES_DIR.absolute()))
+    path = Path(os.path.normpath(root / territory.data_dir / name))
+    if not path.is_relative_to(root):
+        raise ConfigError(f"source '{card.id}' of territory '{territory.id}': its file is outside {root}. "
+                          "Fix: keep data_dir and file relative to sources/")
     return path

@@ -241,3 +241,14 @@ def test_registry_texts_quote_the_params(demo):
     for text in (registry["population_far_from_stops"].definition, registry["population_far_from_stops"].plain):
         assert f"{params['far_distance_m'] // 1000} km" in text
     assert re.search(r"\b11 ménages", " ".join(registry["survey_households"].caveats))
+
+
+def test_the_page_says_which_bus_services_are_not_counted(demo, mobility):
+    staged = stops([(0, 0)], [3])
+    staged.attrs.update(day="2024-01-08", excluded_route_types=[712, 715], excluded_departures=1204)
+    figures = mobility.territory_figures(carsharing_aggregates(), staged, ctx=make_ctx(demo))
+    assert figures["excluded_route_types"].iloc[0] == "712, 715" and figures["excluded_departures"].iloc[0] == 1204
+    sentence = mobility._left_out(figures).replace("\u202f", " ").replace("\u00a0", " ")
+    assert sentence == " Les services scolaires et à la demande ne sont pas comptés (1 204 départs ce jour-là)."
+    staged.attrs.update(excluded_route_types=[], excluded_departures=0)
+    assert mobility._left_out(mobility.territory_figures(carsharing_aggregates(), staged, ctx=make_ctx(demo))) == ""
