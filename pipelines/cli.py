@@ -99,11 +99,13 @@ def cmd_demo(args) -> int:
 
 
 def cmd_report(args) -> int:
+    from pipelines.assets.build import demonstrator_ids
+    from pipelines.components.loading import load_demonstrators
     from pipelines.report.territories import publish_territory_site
 
     folder = config.OUTPUTS_DIR / args.territory
-    published = sorted(p.parent.name for p in folder.glob("*/demonstrator.json"))
-    built = publish_territory_site(args.territory, published)  # the same audited swap as the `site` asset
+    # the same audited swap as the `site` asset; demonstrators no longer in the project go
+    built = publish_territory_site(args.territory, demonstrator_ids(load_demonstrators()))
     print(f"site written to {folder / 'site' / 'index.html'} ({built.pages} pages); "
           f"every territory: {built.index}")
     return 0

@@ -65,8 +65,11 @@ def test_public_figures_equal_the_samples(both, demo, column):
     public = pd.read_csv(both / "public_only" / demo / f"{demo}_iris.csv",
                          dtype={"code_iris": str}).set_index("code_iris")
     pd.testing.assert_series_equal(own[column], public[column])
-    shared_columns = [c for c in public.columns if c.startswith(("operator_", "metered_", "survey_", "carsharing_"))]
-    assert shared_columns and public[shared_columns].isna().all().all()
+    shared = ("operator_", "metered_", "survey_", "carsharing_", "secret_", "hidden_precarity", "precarity_households")
+    assert [c for c in own.columns if c.startswith(shared)]  # the sample publishes them...
+    assert not [c for c in public.columns if c.startswith(shared)]  # ...a territory without the data does not
+    manifest = json.loads((both / "public_only" / demo / f"{demo}_iris.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["count_columns"] == {} and manifest["rule"] == {}
 
 
 def test_each_territory_has_its_own_site_and_the_index_lists_both(both):

@@ -54,3 +54,24 @@ def step_context(card, registry, territory, **params):
     from pipelines.catalogue import StepContext, load_sources
 
     return StepContext.build(card.model_copy(update={"params": card.params | params}), territory, load_sources(), registry)
+
+
+def require_browser() -> Path:
+    """Path of Chromium; fail under CI, skip elsewhere, when it or Playwright is missing."""
+    import pytest
+
+    from pipelines.report.browser import find_chromium
+
+    reason = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "playwright is not installed (pip install -e '.[test]')"
+    chromium = find_chromium()
+    if reason is None and chromium is None:
+        reason = "no Chromium at /usr/bin/chromium (apt-get install chromium, or set DATACITES_CHROMIUM)"
+    if reason is None:
+        return chromium
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests need a Chromium: {reason}")
+    pytest.skip(reason)

@@ -27,31 +27,38 @@ OUTPUT_LICENCE = "Licence Ouverte 2.0 (Etalab)"
 SECRET = "secret"  # one code for every hidden cell: "n<10" would tell an attacker a bound
 
 
-def allowed_columns(demo, zoning: str, registry) -> list[str]:
+def allowed_columns(demo, zoning: str, registry, shown: set[str] | None = None) -> list[str]:
     """Columns a table of `demo` may hold: zone ids and names, the indicators the registry
-    computes on this zoning, secrecy flags."""
+    computes on this zoning (of those in `shown`, the ones the territory can compute),
+    secrecy flags."""
+    shown = set(demo.indicators) if shown is None else shown
     columns = list(ZONE_COLUMNS[zoning])
     if zoning in PARENT:
         columns += list(ZONE_COLUMNS[PARENT[zoning]])
-    columns += [i for i in demo.indicators if zoning in registry[i].zonings]
+    columns += [i for i in demo.indicators if zoning in registry[i].zonings and i in shown]
     # `statut` says why a value is missing when it is not secrecy (e.g. too few sales).
-    columns += [f"secret_{c}" for c in demo.protected] + ["statut", "geometry"]
+    columns += [f"secret_{c}" for c in demo.protected if c in shown] + ["statut", "geometry"]
     return list(dict.fromkeys(columns))
 
 
-def thresholds(demo, sources: list) -> dict:
+def protected_counts(demo, shown: set[str]) -> dict[str, str]:
+    """The protected count columns published (not those of a source the territory lacks)."""
+    return {column: rule for column, rule in demo.protected.items() if column in shown}
+
+
+def thresholds(counts: dict[str, str], sources: list) -> dict:
     """The thresholds actually applied: the cards' own when stricter than the law's."""
     rules = [rule for card in sources if card.aggregation for rule in card.aggregation.rules]
     applied = {kind: max([RULES[kind], *(r.threshold for r in rules if r.kind == kind)])
-               for kind in set(demo.protected.values())}
+               for kind in sorted(set(counts.values()))}
     if "business" in applied:
         applied["max_dominance"] = min([MAX_DOMINANCE_SHARE, *(r.dominance for r in rules if r.kind == "business")])
     return applied
 
 
-def published(table: gpd.GeoDataFrame, demo, zoning: str, registry) -> gpd.GeoDataFrame:
+def published(table: gpd.GeoDataFrame, demo, zoning: str, registry, shown: set[str] | None = None) -> gpd.GeoDataFrame:
     """The allowed columns only, with every hidden cell's reason replaced by one code."""
-    out = table[[c for c in allowed_columns(demo, zoning, registry) if c in table.columns]].copy()
+    out = table[[c for c in allowed_columns(demo, zoning, registry, shown) if c in table.columns]].copy()
     for column in demo.protected:
         flag = f"secret_{column}"
         if flag in out:
@@ -60,19 +67,22 @@ def published(table: gpd.GeoDataFrame, demo, zoning: str, registry) -> gpd.GeoDa
     return out
 
 
-def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: list, registry) -> dict:
+def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: list, registry,
+             shown: set[str] | None = None) -> dict:
     """The sidecar the audit reads: zoning, units, count columns, rules, allow-list."""
     zone_id, zone_name = ZONE_COLUMNS[zoning]
     parent = PARENT.get(zoning)
+    shown = set(demo.indicators) if shown is None else shown
+    counts = protected_counts(demo, shown)
     secret = {c: int(table[f"secret_{c}"].fillna("").astype(str).ne("").sum())
-              for c in demo.protected if f"secret_{c}" in table}
+              for c in counts if f"secret_{c}" in table}
     return {
         "table": stem, "demonstrator": demo.id, "zoning": zoning,
         "zone_id_column": zone_id, "zone_name_column": zone_name,
         "parent_zoning": parent, "parent_id_column": ZONE_COLUMNS[parent][0] if parent else None,
-        "count_columns": dict(demo.protected),
-        "rule": thresholds(demo, sources),
-        "allowed_columns": allowed_columns(demo, zoning, registry),
+        "count_columns": counts,
+        "rule": thresholds(counts, sources),
+        "allowed_columns": allowed_columns(demo, zoning, registry, shown),
         "suppressed_cells": secret,
         "sources": [card.id for card in sources],
         "licence": OUTPUT_LICENCE,
@@ -90,8 +100,9 @@ def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, 
     listed = []
     for zoning, table in tables.items():
         stem = f"{demo.id}_{zoning}"
-        files = write_table(published(table, demo, zoning, ctx.registry), folder, stem)
-        write_json(manifest(demo, zoning, stem, table, sources, ctx.registry), folder / f"{stem}.manifest.json")
+        shown = set(available(demo, ctx))
+        files = write_table(published(table, demo, zoning, ctx.registry, shown), folder, stem)
+        write_json(manifest(demo, zoning, stem, table, sources, ctx.registry, shown), folder / f"{stem}.manifest.json")
         listed.append({"zoning": zoning, "stem": stem, "files": files})
     document = demonstrator_document(demo, ctx, summary, sources, listed)
     write_json(document, folder / "demonstrator.json")

@@ -91,7 +91,9 @@ def describe(frame: pd.DataFrame, sensitivity: str) -> dict:
     # Connectors and steps count what they set aside (rows without coordinates, points
     # outside every zone...) in attrs: counts only, shown so nothing is dropped silently.
     meta |= {f"attrs.{k}": v for k, v in frame.attrs.items() if isinstance(v, (int, float, str)) and k != "crs"}
-    if sensitivity in ("public", "aggregated"):
+    # Aggregated frames are previewed nowhere: before publication they still hold the
+    # detailed secrecy reasons and columns outside the allow-list.
+    if sensitivity == "public":
         preview = frame.drop(columns="geometry", errors="ignore").head(5).to_string(index=False)
         meta["preview"] = dg.MetadataValue.md(f"```\n{preview}\n```")
     return meta

@@ -38,7 +38,11 @@ class StepContext:
         names the optional sources of the demonstrator the territory does not have."""
         visible = {key: card for key, card in sources.items() if card.sensitivity != "personal"}
         absent = frozenset(s for s in demonstrator.sources if territory.absent(s))
-        return cls(demonstrator, territory, visible, registry, absent)
+        # Nor where the territory keeps any file: its data folder and its file overrides.
+        seen = territory.model_copy(update={
+            "data_dir": ".", "files": {}, "sources": {k: o.model_copy(update={"file": None, "options": None})
+                                                      for k, o in territory.sources.items() if k in visible}})
+        return cls(demonstrator, seen, visible, registry, absent)
 
     def has(self, source_id: str) -> bool:
         """Whether the territory brings this source (an optional one may be absent)."""

@@ -65,7 +65,12 @@ def load_territory(territory_id: str | None = None, directory: Path | None = Non
         known = ", ".join(sorted(p.stem for p in directory.glob("*.yaml"))) or "none"
         raise ConfigError(f"{path}: no such territory (known: {known}). Fix: create that card (see "
                           "docs/territories.md), or choose a known one with --territory")
-    return load_card(path, Territory)
+    territory = load_card(path, Territory)
+    if territory.id != path.stem:
+        # The id names its store, staging and outputs: a copied card keeping another id
+        # would publish into that territory's folders.
+        raise ConfigError(f"{path}: field 'id' is '{territory.id}' but must equal the file name '{path.stem}'")
+    return territory
 
 
 def territory_ids(directory: Path | None = None) -> list[str]:
@@ -82,6 +87,11 @@ def territory_sources(territory: Territory, sources: dict[str, SourceCard] | Non
         raise ConfigError(f"{config.TERRITORIES_DIR / (territory.id + '.yaml')}: overrides of {unknown}, which have "
                           f"no card in sources/. Fix: correct the id (known: {', '.join(sorted(sources))})")
     cards = {}
+    public = sorted(k for k in sources if territory.absent(k) and sources[k].sensitivity == "public")
+    if public:
+        raise ConfigError(f"{config.TERRITORIES_DIR / (territory.id + '.yaml')}: sources {public} are public and "
+                          "cannot be declared absent: a demonstrator's public core needs them. Fix: bring the "
+                          "file, or run only the demonstrators that do without it (`datacites run --demonstrator`)")
     for key, card in sources.items():
         override = territory.override(key)
         changes = override.model_dump(exclude_none=True, exclude={"absent", "options"})

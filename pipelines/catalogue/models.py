@@ -186,6 +186,21 @@ class Territory(_Card):
 
     _data_dir_inside = field_validator("data_dir")(classmethod(lambda cls, v: relative_path(v)))
 
+    @field_validator("working_crs", "grid_crs")
+    @classmethod
+    def _known_crs(cls, value: str) -> str:
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            crs = CRS.from_user_input(value)
+        except CRSError:
+            raise ValueError("is not a CRS pyproj knows; write it as EPSG:<code> (EPSG:2154 on the mainland, "
+                             "EPSG:5490 in Martinique and Guadeloupe)") from None
+        if not crs.is_projected:
+            raise ValueError("must be a projected CRS in metres (distances and areas are measured in it)")
+        return value
+
     @field_validator("files")
     @classmethod
     def _relative_files(cls, files: dict[str, str]) -> dict[str, str]:

@@ -23,6 +23,8 @@ OPTIONAL_DEFAULTS = {
 DEFAULT_ID_COLUMNS = {"iris": "code_iris", "commune": "code_commune"}
 DEFAULT_NAME_COLUMNS = {"iris": "nom_iris", "commune": "nom_commune"}
 DEMONSTRATOR_FILE = "demonstrator.json"
+COMPARISON_FOLDER = "comparison"
+"""``outputs/comparison/<demo_id>.html``: the pages comparing the territories (not a territory id)."""
 
 
 @dataclass

@@ -38,6 +38,7 @@ __all__ = [
     "make_crossing_figure",
     "make_distribution_figure",
     "make_ranking_figure",
+    "make_territories_distribution_figure",
     "na_reasons",
     "to_clockwise_geojson",
 ]
@@ -426,6 +427,11 @@ def _crossing_rows(items: pd.DataFrame | Iterable[Mapping]) -> pd.DataFrame:
     return rows.reset_index(drop=True)
 
 
+def _bar_label(row: pd.Series, column: str, default: str) -> str:
+    text = row.get(column)
+    return str(text) if isinstance(text, str) and text else default
+
+
 def make_crossing_figure(items: pd.DataFrame | Iterable[Mapping], *,
                          title: str | None = None, labels: Mapping | None = None) -> go.Figure:
     """Compare each indicator from public sources alone with the one using shared data.
@@ -434,7 +440,9 @@ def make_crossing_figure(items: pd.DataFrame | Iterable[Mapping], *,
     ----------
     items : DataFrame or iterable of mappings
         One row per indicator with ``label``, ``public_only``, ``with_shared`` and
-        ``unit`` (the ``crossing`` list of demonstrator.json).
+        ``unit`` (the ``crossing`` list of demonstrator.json), and optionally
+        ``public_label`` and ``shared_label``: that row's bar names ("Avec le fichier
+        LOVAC" when the crossing adds a public source, not shared data).
     title : str, optional
         Figure title.
     labels : mapping, optional
@@ -454,9 +462,10 @@ def make_crossing_figure(items: pd.DataFrame | Iterable[Mapping], *,
     row_px = 130 + 20 * title_lines
     fig = make_subplots(rows=n, cols=1, subplot_titles=titles or None,
                         vertical_spacing=min(0.3, (40 + 20 * title_lines) / (row_px * n)))
-    categories = [texts["public_only"], texts["with_shared"]]
     room = 0
     for i, row in rows.iterrows():
+        categories = [_bar_label(row, "public_label", texts["public_only"]),
+                      _bar_label(row, "shared_label", texts["with_shared"])]
         values = [row["public_only"], row["with_shared"]]
         shown = [format_fr(v, row["unit"]) for v in values]
         room = max(room, _label_room(shown))
@@ -535,3 +544,84 @@ def make_distribution_figure(frame: pd.DataFrame, *, value: str, name: str, titl
                       yaxis=dict(showticklabels=False))
     return fig
 
+
+
+def make_territories_distribution_figure(frame: pd.DataFrame, *, value: str, name: str,
+                                         territory: str, unit: str | None,
+                                         order: Iterable[str] | None = None,
+                                         references: Mapping[str, float] | None = None,
+                                         reference_label: str | None = None,
+                                         labels: Mapping | None = None) -> go.Figure:
+    """Compare how the zones of several territories spread on one indicator.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per zone of every territory; missing values are left out.
+    value, name, territory : str
+        Columns of the indicator, of the zone's name and of its territory's name.
+    unit : str, optional
+        Unit of ``value``; ``"%"`` plots the share times 100.
+    order : iterable of str, optional
+        Territories from top to bottom (their order in ``frame`` by default); a territory
+        without any published zone keeps its row, empty.
+    references : mapping, optional
+        Territory name -> its whole-territory value (stored units), drawn as a diamond.
+    reference_label : str, optional
+        Legend text of the diamonds; the locale's "Ensemble du territoire" by default.
+    labels : mapping, optional
+        Overrides of the locale's ``figure`` texts.
+
+    Returns
+    -------
+    go.Figure
+        One row per territory on a shared horizontal axis, titled with the territory's
+        name (written above the row, so that long names fit a phone's width): a
+        horizontal ``Box`` with every zone as a point, and the territory's own value as a
+        diamond. No geo trace: the page draws no map.
+    """
+    _check_columns(frame, [value, name, territory], "make_territories_distribution_figure")
+    texts = _texts(labels)
+    names = list(dict.fromkeys(order if order is not None else frame[territory].astype(str)))
+    if not names:
+        raise ValueError("make_territories_distribution_figure: no territory to draw. "
+                         "Fix: pass a frame with at least one row, or `order`.")
+    references = dict(references or {})
+    titles = [_wrap(n, width=34) for n in names]  # about 300 px at 13 px: a phone's width
+    lines = max(t.count("<br>") + 1 for t in titles)
+    # In pixels: each row's plot, then the gap holding its axis' numbers and the next title.
+    plot_px, title_px, ticks_px = 64, 17 * lines + 8, 30
+    gap_px = ticks_px + title_px
+    plots_px = plot_px * len(names) + gap_px * (len(names) - 1)
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=titles,
+                        vertical_spacing=gap_px / plots_px if len(names) > 1 else 0.0)
+    data = frame[frame[value].notna()]
+    for i, label in enumerate(names, start=1):
+        zones = data[data[territory].astype(str) == label]
+        fig.add_trace(go.Box(
+            x=[display_value(v, unit) for v in zones[value]], name=label, orientation="h",
+            boxpoints="all", jitter=0.4, pointpos=0, fillcolor="rgba(133,133,246,0.25)",
+            line=dict(color=BLUE, width=1.5),
+            marker=dict(color=BLUE, size=8, opacity=0.8, line=dict(color="white", width=1)),
+            text=_hover(zones[name], [format_fr(v, unit) for v in zones[value]]),
+            hoveron="points", hovertemplate="%{text}<extra></extra>", showlegend=False),
+            row=i, col=1)
+        reference = references.get(label)
+        if reference is not None and not is_missing(reference):
+            fig.add_trace(go.Scatter(
+                x=[display_value(reference, unit)], y=[label], mode="markers",
+                marker=dict(symbol="diamond", size=14, color=TEXT, line=dict(color="white", width=1.5)),
+                name=reference_label or texts["territory_value"], showlegend=False,
+                text=[f"<b>{label}</b><br>{reference_label or texts['territory_value']} : "
+                      f"{format_fr(reference, unit)}"],
+                hovertemplate="%{text}<extra></extra>"), row=i, col=1)
+        fig.update_yaxes(showticklabels=False, row=i, col=1)
+        fig.update_xaxes(showgrid=True, gridcolor=GRID, zeroline=False, ticksuffix=_tick_suffix(unit),
+                         exponentformat="none", separatethousands=True, automargin=True, row=i, col=1)
+    fig.update_xaxes(showticklabels=True)  # every row keeps its scale: a phone shows one row at a time
+    fig.update_layout(**_base_layout(None, plots_px + title_px + ticks_px))
+    fig.update_annotations(x=0, xanchor="left", align="left", font=dict(size=13))
+    # No legend: the caption and the hover say what the diamond is, and a legend would
+    # take a phone's width or sit on the axis.
+    fig.update_layout(margin=dict(t=title_px, b=ticks_px, l=10, r=10), showlegend=False)
+    return fig

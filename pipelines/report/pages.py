@@ -243,8 +243,59 @@ def ranking_chart(view: MainView, max_bars: int = 40) -> dict:
                   fig_texts[key].format(**fields), table)
 
 
+_SHORT_NAME = re.compile(r"\(([^()]{2,12})\)\s*$")
+
+
+def crosses_public_sources_only(demo: Demonstrator) -> bool:
+    """True when every source of the demonstrator (``sources[*].sensitivity``) is public.
+
+    Then its "what crossing adds" compares public sources with each other, and the page
+    must not speak of data shared by partners. A source of any other or unknown
+    sensitivity (private, personal, aggregated, missing) keeps the shared-data wording:
+    the page never claims that a source is public when demonstrator.json does not say so.
+    """
+    sources = demo.meta["sources"]
+    return bool(sources) and all(s.get("sensitivity") == "public" for s in sources)
+
+
+def crossing_source_name(demo: Demonstrator, entry: dict) -> str | None:
+    """Short name of the one source the crossing row adds ("LOVAC"), when it has one.
+
+    Read from the registry entry of the row's ``indicator``: its only source, whose
+    title ends with a short name in brackets ("Logements vacants ... (LOVAC)").
+    """
+    sources = demo.indicator(str(entry.get("indicator"))).get("sources") or []
+    if len(sources) != 1:
+        return None
+    titles = {s.get("id"): str(s.get("title", "")) for s in demo.meta["sources"]}
+    match = _SHORT_NAME.search(titles.get(sources[0], ""))
+    return match.group(1).strip() if match else None
+
+
+def crossing_wording(demo: Demonstrator, texts: dict) -> dict:
+    """Texts of the "what crossing adds" section, by the sensitivity of the sources.
+
+    Returns
+    -------
+    dict
+        ``public`` (bool), ``intro``, ``caption``, ``public_label``, ``shared_label``
+        (generic bar names) and ``sentence`` (default sentence of a row).
+    """
+    public = crosses_public_sources_only(demo)
+    fig, suffix = texts["figure"], "_public" if public else ""
+    return {"public": public, "intro": texts["demo"][f"crossing_intro{suffix}"],
+            "caption": fig[f"crossing_caption{suffix}"], "public_label": fig[f"public_only{suffix}"],
+            "shared_label": fig[f"with_shared{suffix}"],
+            "sentence": texts["narrative"][f"crossing_default{suffix}"]}
+
+
 def crossing_items(demo: Demonstrator, texts: dict) -> list[dict]:
-    """The "what crossing adds" rows, each with its sentence and formatted values."""
+    """The "what crossing adds" rows, each with its sentence, formatted values and bar names.
+
+    When every source is public, the bars say which public source the row adds
+    ("Sans / Avec le fichier LOVAC"), or else that public sources are crossed.
+    """
+    wording = crossing_wording(demo, texts)
     items = []
     for entry in demo.meta["crossing"]:
         unit = entry.get("unit")
@@ -254,28 +305,41 @@ def crossing_items(demo: Demonstrator, texts: dict) -> list[dict]:
             gap = float(shared) - float(public)
             sign = "+" if gap > 0 else ("-" if gap < 0 else "")
             difference = sign + format_gap_fr(gap, unit, texts["narrative"])
-        sentence = entry.get("sentence") or texts["narrative"]["crossing_default"].format(
+        sentence = entry.get("sentence") or wording["sentence"].format(
             label=entry.get("label", ""), public_only=format_fr(public, unit),
             with_shared=format_fr(shared, unit), difference=difference or "–")
-        items.append({"label": entry.get("label", ""), "unit": unit, "public_only": public,
+        labels = {"public_label": wording["public_label"], "shared_label": wording["shared_label"]}
+        source = crossing_source_name(demo, entry) if wording["public"] else None
+        if source:
+            labels = {"public_label": texts["figure"]["without_source"].format(source=source),
+                      "shared_label": texts["figure"]["with_source"].format(source=source)}
+        items.append({**labels, "label": entry.get("label", ""), "unit": unit, "public_only": public,
                       "with_shared": shared, "public_text": format_fr(public, unit),
                       "shared_text": format_fr(shared, unit), "difference": difference or "–",
                       "sentence": typo_fr(sentence), "lead": typo_fr(entry.get("label", ""))})
     return items
 
 
-def crossing_chart(items: list[dict], texts: dict) -> dict | None:
-    """Bars comparing public-only and with-shared-data values, and their table."""
+def crossing_chart(items: list[dict], texts: dict, wording: dict | None = None) -> dict | None:
+    """Bars comparing public-only and with-shared-data values, and their table.
+
+    ``wording`` comes from :func:`crossing_wording` (the shared-data texts by default).
+    """
     if not items:
         return None
     fig_texts = texts["figure"]
+    wording = wording or {"caption": fig_texts["crossing_caption"],
+                          "public_label": fig_texts["col_public_only"], "shared_label": fig_texts["col_with_shared"]}
     fig = make_crossing_figure(items, labels=fig_texts)
     rows = [(i["label"], [i["public_text"], i["shared_text"], i["difference"]]) for i in items]
+    # The table's headers are the bars' names when every row has the same ones.
+    names = {(i.get("public_label"), i.get("shared_label")) for i in items}
+    same = next(iter(names)) if len(names) == 1 else (None, None)
+    public_label, shared_label = same[0] or wording["public_label"], same[1] or wording["shared_label"]
     table = _table(texts["demo"]["crossing_heading"],
-                   [fig_texts["col_indicator"], fig_texts["col_public_only"],
-                    fig_texts["col_with_shared"], fig_texts["col_difference"]], rows)
+                   [fig_texts["col_indicator"], public_label, shared_label, fig_texts["col_difference"]], rows)
     return _chart("croisement", fig, fig_texts["chart_label"].format(
-        title=texts["demo"]["crossing_heading"]), fig_texts["crossing_caption"], table)
+        title=texts["demo"]["crossing_heading"]), wording["caption"], table)
 
 
 def comparison(view: MainView, territory_name: str) -> dict:
@@ -375,12 +439,14 @@ def demonstrator_context(demo: Demonstrator, territory: dict, texts: dict,
     view = MainView(demo, texts)
     sentences = [typo_fr(s) for s in narrative(view)]
     crossing = crossing_items(demo, texts)
+    wording = crossing_wording(demo, texts)
     charts = {"map": map_chart(view, sentences[0]), "ranking": ranking_chart(view),
-              "crossing": crossing_chart(crossing, texts),
+              "crossing": crossing_chart(crossing, texts, wording),
               "distribution": comparison(view, territory["name"])}
     return {
         "demo": demo.meta, "headlines": headline_items(demo), "narrative": sentences,
-        "charts": charts, "crossing": crossing, "methods": method_items(demo, texts),
+        "charts": charts, "crossing": crossing, "crossing_intro": wording["intro"],
+        "methods": method_items(demo, texts),
         "sources": source_rows(demo, texts), "privacy": privacy(view), "downloads": downloads,
         "zoning": view.nouns, "indicator_title": view.title,
     }

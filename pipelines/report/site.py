@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from pathlib import Path
 import plotly.offline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from pipelines.report.data import Demonstrator, load_demonstrators, load_territory
+from pipelines.report.data import COMPARISON_FOLDER, Demonstrator, load_demonstrators, load_territory
 from pipelines.report.formatting import format_fr, format_size_fr, load_texts
 from pipelines.report.pages import demonstrator_context, headline_items
 
@@ -191,7 +192,39 @@ def folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
 
 
-def build_site(outputs_dir: Path, site_dir: Path, *, lang: str = "fr") -> SiteSummary:
+def comparison_links(outputs_dir: Path, site_dir: Path, demo_ids: Iterable[str],
+                     comparisons: Collection[str] | None = None) -> dict[str, str]:
+    """Relative link from each demonstrator page to its comparison page, when there is one.
+
+    Parameters
+    ----------
+    outputs_dir : Path
+        ``outputs/<territory>``; the comparison pages are in ``outputs/comparison/``.
+    site_dir : Path
+        Folder the pages are written to (``outputs/<territory>/site``, or its staging
+        folder beside it: the link is the same).
+    demo_ids : iterable of str
+        The demonstrators shown.
+    comparisons : collection of str, optional
+        Demonstrators that have (or are about to have) a comparison page; by default
+        those whose ``outputs/comparison/<demo>.html`` exists now.
+
+    Returns
+    -------
+    dict
+        Demonstrator id -> href (``../../comparison/<demo>.html``).
+    """
+    folder = Path(outputs_dir).absolute().parent / COMPARISON_FOLDER
+    links = {}
+    for demo_id in demo_ids:
+        page = folder / f"{demo_id}.html"
+        if (demo_id in comparisons) if comparisons is not None else page.is_file():
+            links[demo_id] = Path(os.path.relpath(page, Path(site_dir).absolute())).as_posix()
+    return links
+
+
+def build_site(outputs_dir: Path, site_dir: Path, *, lang: str = "fr",
+               comparisons: Collection[str] | None = None) -> SiteSummary:
     """Build the static, offline site for officials from the published outputs.
 
     Parameters
@@ -203,6 +236,10 @@ def build_site(outputs_dir: Path, site_dir: Path, *, lang: str = "fr") -> SiteSu
         Folder to write (replaced as a whole; usually ``outputs/site``).
     lang : str
         Language of the texts (``pipelines/report/locales/<lang>.yaml``).
+    comparisons : collection of str, optional
+        Demonstrators whose page links to ``outputs/comparison/<demo>.html``; by default
+        those whose comparison page exists when the site is built (see
+        :mod:`pipelines.report.territories` for who keeps them in step).
 
     Returns
     -------
@@ -224,7 +261,8 @@ def build_site(outputs_dir: Path, site_dir: Path, *, lang: str = "fr") -> SiteSu
     build_dir.chmod(0o755)  # mkdtemp's 0700 would hide the site from a web server
     warnings: list[str] = []
     try:
-        pages = _write_pages(demos, territory, texts, build_dir, warnings)
+        links = comparison_links(outputs_dir, site_dir, [d.id for d in demos], comparisons)
+        pages = _write_pages(demos, territory, texts, build_dir, warnings, links)
         write_assets(build_dir)
         _swap_into_place(build_dir, site_dir)
     except BaseException:
@@ -238,7 +276,7 @@ def build_site(outputs_dir: Path, site_dir: Path, *, lang: str = "fr") -> SiteSu
 
 
 def _write_pages(demos: list[Demonstrator], territory: dict, texts: dict, build_dir: Path,
-                 warnings: list[str]) -> list[Path]:
+                 warnings: list[str], links: dict[str, str]) -> list[Path]:
     env = make_environment()
     common = {"t": texts, "territory": territory,
               "nav": [{"id": d.id, "title": d.meta["title"], "href": f"{d.id}.html"} for d in demos],
@@ -249,5 +287,5 @@ def _write_pages(demos: list[Demonstrator], territory: dict, texts: dict, build_
         downloads = publish_downloads(demo, build_dir, texts, warnings)
         context = demonstrator_context(demo, territory, texts, downloads)
         pages.append(_render(env, "demonstrator.html", build_dir / f"{demo.id}.html",
-                             current=demo.id, **common, **context))
+                             current=demo.id, compare_href=links.get(demo.id), **common, **context))
     return pages

@@ -8,6 +8,9 @@ ships the binary for exactly one DuckDB version, so both must be pinned together
 from __future__ import annotations
 
 import importlib.util
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -85,7 +88,7 @@ def connect(database: str | Path = ":memory:", *, threads: int | None = None,
     if threads is not None:
         config["threads"] = int(threads)
     path = spatial_extension_path()
-    con = duckdb.connect(str(database), read_only=read_only, config=config)
+    con = _connect(str(database), read_only=read_only, config=config)
     # LOAD takes no bind parameter; the path is ours (site-packages), quoted as a literal.
     literal = "'" + str(path).replace("'", "''") + "'"
     try:
@@ -97,4 +100,26 @@ def connect(database: str | Path = ":memory:", *, threads: int | None = None,
                                     f"`{_install_hint()}`.") from error
     # Long joins would otherwise draw a progress bar on the terminal of a pipeline run.
     con.execute("SET enable_progress_bar = false")
+    if external_access_locked():
+        # Inside a demonstrator's step: frames registered by our functions only, no file.
+        con.execute("SET enable_external_access = false")
     return con
+
+
+_connect = duckdb.connect  # ours, whatever a step guard does to the module's attribute
+_STEP = threading.local()
+
+
+def external_access_locked() -> bool:
+    """Whether this thread runs a demonstrator's step (see components/guard.py)."""
+    return getattr(_STEP, "locked", False)
+
+
+@contextmanager
+def lock_external_access() -> Iterator[None]:
+    """Connections opened by `connect` in this thread read no file until the block ends."""
+    _STEP.locked = True
+    try:
+        yield
+    finally:
+        _STEP.locked = False

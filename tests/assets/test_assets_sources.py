@@ -32,3 +32,13 @@ def test_listed_communes_restrict_the_zonings():
 def test_a_listed_commune_missing_from_the_file_is_an_error():
     with pytest.raises(SourceError, match=r"iris.gpkg, column 'code_commune': communes \['69003'\]"):
         restrict_to_communes(zones(), load_sources()["iris"], territory(["69001", "69003"]), "iris.gpkg")
+
+
+def test_only_public_frames_are_previewed_in_dagsters_storage():
+    from pipelines.assets.sources import describe
+
+    frame = zones().assign(secret_households=["n<11", "", "secondary"])
+    assert "preview" in describe(frame, "public")
+    for level in ("aggregated", "private", "personal"):  # counts and column names only
+        meta = describe(frame, level)
+        assert "preview" not in meta and meta["rows"] == 3 and "n<11" not in str(meta)

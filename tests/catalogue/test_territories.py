@@ -89,3 +89,25 @@ def test_an_unknown_territory_says_how_to_create_it():
     with pytest.raises(ConfigError) as info:
         load_territory("nowhere_at_all")
     assert "docs/territories.md" in str(info.value) and "sample" in str(info.value)
+
+
+def test_a_copied_card_keeping_another_id_is_refused(tmp_path, monkeypatch):
+    from pipelines import config
+
+    monkeypatch.setattr(config, "TERRITORIES_DIR", tmp_path)
+    (tmp_path / "lyon.yaml").write_text("id: sample\nname: Lyon\ndata_dir: lyon\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="'id' is 'sample' but must equal the file name 'lyon'"):
+        load_territory("lyon", directory=tmp_path)
+
+
+def test_only_shared_data_may_be_declared_absent(tmp_path):
+    territory = card(tmp_path, "id: t\nname: T\ndata_dir: t\nsources:\n  dpe: {absent: true}\n", "t")
+    with pytest.raises(ConfigError, match=r"\['dpe'\] are public and cannot be declared absent"):
+        territory_sources(territory)
+
+
+@pytest.mark.parametrize("crs, problem", [("EPSG:99999", "not a CRS pyproj knows"),
+                                          ("EPSG:4326", "projected CRS in metres")])
+def test_the_territorys_crs_is_checked_when_the_card_loads(tmp_path, crs, problem):
+    with pytest.raises(ConfigError, match=problem):
+        card(tmp_path, f"id: t\nname: T\ndata_dir: t\nworking_crs: {crs}\n", "t")

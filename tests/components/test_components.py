@@ -151,6 +151,42 @@ def test_no_file_access_refuses_every_opener_in_the_step_thread_only(tmp_path):
     assert pd.read_csv(path)["a"].tolist() == [1]  # restored after the step
 
 
+def test_no_file_access_also_closes_duckdb_numpy_pyarrow_and_os(tmp_path):
+    import os
+
+    import duckdb
+    import numpy as np
+    import pyarrow.csv
+
+    from pipelines.spatial import connect
+
+    path = tmp_path / "personal.csv"
+    path.write_text("a\n1\n", encoding="utf-8")
+    with no_file_access("demonstrators/x/x.py, step 's'"):
+        for opener in (lambda p: duckdb.sql(f"select * from read_csv('{p}')"), lambda p: duckdb.read_csv(str(p)),
+                       np.loadtxt, pyarrow.csv.read_csv, lambda p: os.open(p, os.O_RDONLY)):
+            with pytest.raises(ConfigError, match="opened a file"):
+                opener(path)
+        for con in (duckdb.connect(), connect()):  # a step's own connection, and ours
+            with pytest.raises(duckdb.PermissionException):
+                con.execute(f"select * from read_csv('{path}')").fetchall()
+            frame = pd.DataFrame({"a": [1, 2]})
+            con.register("frame_in", frame)  # registered frames still work
+            assert con.execute("select sum(a) from frame_in").fetchone()[0] == 3
+    assert connect().execute(f"select count(*) from read_csv('{path}')").fetchone()[0] == 1  # restored
+
+
+def test_a_steps_territory_tells_no_file_location():
+    card, registry, _ = load_demonstrator("energy_precarity")
+    territory = Territory(id="t", name="T", data_dir="secret_place", files={"smart_meter": "meters_2024.csv"},
+                          sources={"travel_survey": {"file": "survey.csv"},
+                                   "dpe": {"file": "dpe.csv", "producer": "ADEME"}})
+    ctx = StepContext.build(card, territory, load_sources(), registry)
+    assert ctx.territory.data_dir == "." and ctx.territory.files == {}
+    assert set(ctx.territory.sources) == {"dpe"} and ctx.territory.sources["dpe"].file is None
+    assert ctx.territory.sources["dpe"].producer == "ADEME"
+
+
 def test_a_step_opening_a_file_fails_the_run_with_the_fix(tmp_path):
     from pipelines.assets.sources import source_levels
     from pipelines.catalogue.models import Demonstrator as Card

@@ -188,3 +188,99 @@ def published_outputs(request, tmp_path_factory) -> tuple[Path, dict[str, dict]]
              for path in sorted(outputs.glob("*/demonstrator.json"))}
     assert metas, "the sample run published no demonstrator"
     return outputs, metas
+
+
+# --- two territories, for the comparison pages -----------------------------------------
+#
+# ``est`` (Ville de l'Est) publishes the energy and mobility demonstrators above as they
+# are: energy has no ``territory_values``, so its whole-territory figures are its
+# headlines (1 169 ménages, 18,31 %, 6 539 ménages), and its IRIS ``share_fg`` are
+# 31,2 / 18,4 / secret / 9,7 / 23,45 / 15,1 %. ``ouest`` (Ville de l'Ouest) publishes
+# energy only, with its own figures: ``territory_values`` share_fg 20,49 % and households
+# 5 000, no value for the low-income households ("non publié"), IRIS ``share_fg``
+# 25 / 10 / 40 / 5 / 20 / 30 %, data of 2023. Energy is compared (two territories),
+# mobility is not (one).
+
+EAST, WEST = "est", "ouest"
+TERRITORY_NAMES = {EAST: "Ville de l'Est", WEST: "Ville de l'Ouest"}
+WEST_SHARES = [0.25, 0.10, 0.40, 0.05, 0.20, 0.30]
+
+
+def write_manifests(folder: Path) -> None:
+    """The manifests the disclosure audit of a publication reads (no protected count here)."""
+    for path in folder.glob("*/demonstrator.json"):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        for table in meta["tables"]:
+            columns = list(gpd.read_parquet(path.parent / f"{table['stem']}.parquet").columns)
+            manifest = {"table": table["stem"], "zoning": table["zoning"], "count_columns": {}, "rule": {},
+                        "zone_id_column": f"code_{table['zoning']}", "allowed_columns": columns}
+            (path.parent / f"{table['stem']}.manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def set_territory(folder: Path, territory_id: str, name: str) -> None:
+    """Make every demonstrator of `folder` one of territory `territory_id` (not fictional)."""
+    for path in folder.glob("*/demonstrator.json"):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta["territory"] = {"id": territory_id, "name": name, "fictional": False}
+        path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def write_east(root: Path) -> Path:
+    """``root/est``: energy and mobility, as published by the fixture."""
+    folder = root / EAST
+    folder.mkdir(parents=True)
+    write_energy(folder)
+    write_mobility(folder)
+    set_territory(folder, EAST, TERRITORY_NAMES[EAST])
+    write_manifests(folder)
+    return folder
+
+
+def write_west(root: Path, name: str = TERRITORY_NAMES[WEST]) -> Path:
+    """``root/ouest``: energy only, with its own IRIS values and territory values."""
+    folder = root / WEST
+    folder.mkdir(parents=True)
+    write_energy(folder)
+    demo = folder / "energy_precarity"
+    table = gpd.read_parquet(demo / "energy_precarity_iris.parquet")
+    table["share_fg"] = WEST_SHARES
+    table["secret_share_fg"] = False
+    table["low_income_fg_households"] = [100.0, 50.0, 60.0, 20.0, 70.0, 80.0]
+    table["households"] = [1000.0, 900.0, 800.0, 700.0, 800.0, 800.0]
+    write_table(demo, "energy_precarity_iris", table)
+    path = demo / "demonstrator.json"
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    meta["data_date"] = "2023"
+    meta["territory_values"] = {"share_fg": 0.2049, "households": 5000.0}
+    meta["headlines"] = [{"indicator": "share_fg", "label": "Logements classés F ou G", "value": 0.2049,
+                          "unit": "%", "explanation": "Parmi les logements diagnostiqués."}]
+    path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    set_territory(folder, WEST, name)
+    write_manifests(folder)
+    return folder
+
+
+def publish_both(root: Path) -> Path:
+    """Publish est, then ouest (est's site is built before ouest exists); return `root`."""
+    from pipelines.report.territories import publish_territory_site
+
+    write_east(root)
+    write_west(root)
+    publish_territory_site(EAST, ["energy_precarity", "mobility_access"], root)
+    publish_territory_site(WEST, ["energy_precarity"], root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def two_territories(tmp_path_factory) -> Path:
+    """An ``outputs/`` folder where est, then ouest, were published (sites, comparison, index)."""
+    return publish_both(tmp_path_factory.mktemp("outputs"))
+
+
+@pytest.fixture(scope="session")
+def kit():
+    """The helpers above, for test modules (a conftest cannot be imported by name)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(EAST=EAST, WEST=WEST, publish_both=publish_both, write_east=write_east,
+                           write_west=write_west, set_territory=set_territory)

@@ -16,6 +16,7 @@ from pipelines.report.figures import (
     make_crossing_figure,
     make_distribution_figure,
     make_ranking_figure,
+    make_territories_distribution_figure,
     na_reasons,
     to_clockwise_geojson,
 )
@@ -170,3 +171,37 @@ def test_geojson_is_simplified_in_metres_and_keeps_only_polygons():
     assert len(ring) == 5
     assert len(to_clockwise_geojson(zones, "code", simplify_m=0)["features"][0]
                ["geometry"]["coordinates"][0]) > 400
+
+
+def _two_territories() -> pd.DataFrame:
+    return pd.DataFrame({"territoire": ["Est", "Est", "Est", "Ouest", "Ouest"],
+                         "zone": ["Nord", "Sud", "Gare", "Bourg", "Port"],
+                         "share": [0.1, np.nan, 0.3, 0.25, 0.05]})
+
+
+def test_territories_distribution_has_one_row_per_territory_on_one_scale():
+    fig = make_territories_distribution_figure(_two_territories(), value="share", name="zone",
+                                               territory="territoire", unit="%",
+                                               references={"Est": 0.2}, order=["Ouest", "Est"])
+    boxes = [t for t in fig.data if isinstance(t, go.Box)]
+    assert [b.name for b in boxes] == ["Ouest", "Est"]               # the order asked for
+    assert list(boxes[0].x) == pytest.approx([25.0, 5.0]) and list(boxes[1].x) == pytest.approx([10.0, 30.0])
+    assert boxes[1].text == (f"<b>Nord</b><br>10,0{NBSP}%", f"<b>Gare</b><br>30,0{NBSP}%")
+    assert fig.layout.xaxis.matches == "x2"                          # shared axis
+    [diamond] = [t for t in fig.data if isinstance(t, go.Scatter)]
+    assert list(diamond.x) == [20.0] and diamond.xaxis == "x2"       # Est's row, the second
+    assert f"Ensemble du territoire : 20,0{NBSP}%" in diamond.text[0]
+    assert [a.text for a in fig.layout.annotations] == ["Ouest", "Est"]
+    assert {t.type for t in fig.data} == {"box", "scatter"}          # no geo trace
+
+
+def test_territories_distribution_wraps_long_names_and_keeps_an_empty_territory():
+    name = "Communauté d'agglomération de l'Anse-Fictive (territoire fictif d'outre-mer)"
+    frame = _two_territories().replace({"Est": name})
+    fig = make_territories_distribution_figure(frame, value="share", name="zone", territory="territoire",
+                                               unit="%", order=[name, "Ouest", "Sans zone"])
+    assert all(len(line) <= 34 for line in fig.layout.annotations[0].text.split("<br>"))
+    assert [len(b.x) for b in fig.data] == [2, 2, 0]
+    with pytest.raises(ValueError, match="no territory"):
+        make_territories_distribution_figure(frame.iloc[:0], value="share", name="zone", territory="territoire",
+                                             unit="%")

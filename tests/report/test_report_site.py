@@ -8,7 +8,6 @@ reason.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,30 +16,14 @@ from urllib.parse import unquote, urlparse
 import geopandas as gpd
 import pytest
 
-from pipelines.report.browser import VIEWPORT, find_chromium, launch_chromium, wait_for_charts
+from pipelines.report.browser import VIEWPORT, launch_chromium, wait_for_charts
 from pipelines.report.formatting import display_value, format_fr, parse_fr
 from pipelines.report.site import build_site
+from tests_support import require_browser
 
 pytestmark = pytest.mark.browser
 
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
-
-
-def _require_browser() -> Path:
-    """Path of Chromium; fail under CI, skip elsewhere, when it or Playwright is missing."""
-    reason = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reason = "playwright is not installed (pip install -e '.[test]')"
-    chromium = find_chromium()
-    if reason is None and chromium is None:
-        reason = "no Chromium at /usr/bin/chromium (apt-get install chromium, or set DATACITES_CHROMIUM)"
-    if reason is None:
-        return chromium
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser tests need a Chromium: {reason}")
-    pytest.skip(reason)
 
 
 @dataclass
@@ -67,7 +50,7 @@ def site(published_outputs):
 @pytest.fixture(scope="module")
 def pages(site):
     """Every page of the site, open in one offline Chromium; plus the blocked requests."""
-    chromium = _require_browser()
+    chromium = require_browser()
     from playwright.sync_api import sync_playwright
 
     summary = site[0]
@@ -257,13 +240,13 @@ def test_narrative_names_the_highest_and_lowest_zones_of_the_table(pages, site):
 
 
 def test_a_missing_chromium_fails_under_ci_and_is_skipped_elsewhere(monkeypatch):
-    monkeypatch.setitem(globals(), "find_chromium", lambda: None)
+    monkeypatch.setattr("pipelines.report.browser.find_chromium", lambda: None)
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="need a Chromium"):
-        _require_browser()
+        require_browser()
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception, match="no Chromium"):
-        _require_browser()
+        require_browser()
 
 
 def test_hovering_a_zone_shows_its_name_and_french_value(pages, site):

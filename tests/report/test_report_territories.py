@@ -81,3 +81,14 @@ def test_remove_stale_keeps_the_site_and_hidden_folders(report_outputs, tmp_path
     assert (folder / ".energy_precarity.publish-staging-1").exists() and (folder / "energy_precarity").exists()
     assert write_index(tmp_path).exists()  # no site yet: the index says so
     assert "Aucun territoire" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_failed_build_removes_nothing(report_outputs, tmp_path):
+    outputs, _ = report_outputs
+    folder = territory_copy(outputs, tmp_path, "est", "Est")
+    meta = folder / "energy_precarity" / "demonstrator.json"
+    meta.write_text("{ not json", encoding="utf-8")  # the site cannot be built
+    with pytest.raises(SourceError):
+        publish_territory_site("est", ["energy_precarity"], tmp_path)
+    assert (folder / "mobility_access" / "demonstrator.json").exists()  # set aside, then put back
+    assert not [p for p in folder.iterdir() if ".stale-" in p.name]

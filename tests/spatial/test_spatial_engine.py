@@ -25,7 +25,7 @@ def test_spatial_query_with_autoinstall_off_and_empty_extension_directory(tmp_pa
         config = dict(config or {}, extension_directory=str(tmp_path))
         return real_connect(database, read_only=read_only, config=config)
 
-    monkeypatch.setattr(engine.duckdb, "connect", connect_with_empty_directory)
+    monkeypatch.setattr(engine, "_connect", connect_with_empty_directory)
     monkeypatch.setenv("HOME", str(tmp_path))
     with connect(threads=1) as con:
         settings = con.execute(
