@@ -118,13 +118,15 @@ def cmd_audit(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from pipelines.assets.build import build_assets
-    from pipelines.catalogue import territory_ids
+    from pipelines.assets.build import build_assets, check_territories
 
+    valid, problems = check_territories()
     assets, checks = build_assets()
     print(f"{len(assets)} assets and {len(checks)} checks, partitioned by territory "
-          f"({', '.join(territory_ids())}); privacy rules hold")
-    return 0
+          f"({', '.join(valid)}); privacy rules hold")
+    for problem in problems:
+        print(f"datacites: territory left out: {problem}", file=sys.stderr)
+    return 2 if problems else 0
 
 
 def cmd_sources(args) -> int:

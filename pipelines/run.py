@@ -50,9 +50,11 @@ def run_all(territory: str | None = None, *, demonstrators: list[str] | None = N
     """Materialise the territory's assets (all, or those of some demonstrators and the
     site); failures are printed, not raised."""
     from pipelines.assets.build import build_definitions
+    from pipelines.catalogue import load_territory, territory_sources
 
     dagster_home()
     territory = territory or config.DEFAULT_TERRITORY
+    territory_sources(load_territory(territory))  # its own error, not "no such partition"
     defs = build_definitions()
     job = defs.resolve_job_def("all_demonstrators")
     keys = selection(defs, demonstrators)

@@ -91,3 +91,14 @@ def test_run_regenerates_a_sample_made_by_other_code_only(project):
     done = subprocess.run([str(BIN / "python"), "-c", script], env=env, cwd=root, capture_output=True, text=True, timeout=120)
     assert "generating the fictional territory 'sample'" in done.stdout
     assert stamp.read_text() == generator_fingerprint()
+
+
+def test_a_broken_territory_card_is_left_out_and_named_not_blocking_the_others(project):
+    root, env = project
+    (root / "sources" / "territories" / "broken.yaml").write_text(
+        "id: broken\nname: Broken\ndata_dir: broken\nsources: {dpee: {file: x.csv}}\n", encoding="utf-8")
+    checked = cli(["check"], env, root)
+    assert checked.returncode == 2 and "partitioned by territory (overseas_sample, sample)" in checked.stdout
+    assert "territory left out" in checked.stderr and "broken.yaml" in checked.stderr and "['dpee']" in checked.stderr
+    run = cli(["run", "--territory", "broken"], env, root)
+    assert run.returncode == 2 and "['dpee']" in run.stderr and "Traceback" not in run.stderr

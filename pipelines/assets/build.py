@@ -3,10 +3,12 @@ loaded by Dagster's loader, the site, with the privacy rules of the graph verifi
 
 from __future__ import annotations
 
+import logging
+
 import dagster as dg
 
 from pipelines import config
-from pipelines.assets.partitions import territory_partitions
+from pipelines.assets.partitions import set_territories, territory_partitions
 from pipelines.assets.protected import protected_asset
 from pipelines.assets.release import site_asset
 from pipelines.assets.sensitivity import check_graph
@@ -14,6 +16,8 @@ from pipelines.assets.sources import raw_spec, staged_asset
 from pipelines.assets.store import ParquetStore
 from pipelines.catalogue import load_sources, load_territory, territory_ids, territory_sources
 from pipelines.errors import ConfigError
+
+log = logging.getLogger("datacites")
 
 
 def source_assets() -> list:
@@ -29,15 +33,24 @@ def source_assets() -> list:
     return built
 
 
-def check_territories() -> list[str]:
-    """Every territory card loads, with its overrides applied to the source cards."""
+def check_territories() -> tuple[list[str], list[str]]:
+    """(ids of the territory cards that load with their overrides applied, the problems
+    of the others). A broken card leaves its territory out; it never stops the others."""
     ids = territory_ids()
     if not ids:
         raise ConfigError(f"{config.TERRITORIES_DIR}: no territory card. Fix: create one (docs/territories.md)")
     sources = load_sources()
+    valid, problems = [], []
     for territory_id in ids:
-        territory_sources(load_territory(territory_id), sources)
-    return ids
+        try:
+            territory_sources(load_territory(territory_id), sources)
+        except ConfigError as error:
+            problems.append(str(error))
+        else:
+            valid.append(territory_id)
+    if not valid:
+        raise ConfigError("no territory card is valid: " + " | ".join(problems))
+    return valid, problems
 
 
 def demonstrator_ids(defs: dg.Definitions) -> list[str]:
@@ -51,7 +64,10 @@ def build_definitions() -> dg.Definitions:
     graph; loads without the sample or any secret."""
     from pipelines.components.loading import load_demonstrators
 
-    check_territories()
+    valid, problems = check_territories()
+    for problem in problems:
+        log.error("territory left out of the definitions: %s", problem)
+    set_territories(valid)
     demonstrators = load_demonstrators()
     demos = demonstrator_ids(demonstrators)
     own = dg.Definitions(

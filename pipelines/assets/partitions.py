@@ -16,10 +16,18 @@ import dagster as dg
 from pipelines import config
 from pipelines.catalogue import SourceCard, Territory, load_territory, territory_ids, territory_sources
 
+_VALID: list[str] | None = None  # set by build_definitions: the cards that load
+
+
+def set_territories(ids: list[str]) -> None:
+    """The territories the definitions being built are partitioned by."""
+    global _VALID
+    _VALID = list(ids)
+
 
 def territory_partitions() -> dg.StaticPartitionsDefinition:
-    """One partition per `sources/territories/<id>.yaml`."""
-    return dg.StaticPartitionsDefinition(territory_ids())
+    """One partition per valid `sources/territories/<id>.yaml`."""
+    return dg.StaticPartitionsDefinition(_VALID if _VALID is not None else territory_ids())
 
 
 @dataclass(frozen=True)
