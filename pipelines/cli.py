@@ -83,15 +83,18 @@ def demo_territories(chosen: str | None) -> list[str]:
 
 def cmd_demo(args) -> int:
     rc = 0
-    for territory in demo_territories(args.territory):
+    territories = demo_territories(args.territory)
+    for territory in territories:
         print(f"territory '{territory}':", flush=True)
         rc = max(rc, cmd_run(argparse.Namespace(**{**vars(args), "territory": territory})))
+    # Once every territory is published: a later one can add links to the earlier's pages.
+    for territory in territories:
         site = config.OUTPUTS_DIR / territory / "site"
         if (site / "index.html").exists():
             from pipelines.report import take_screenshots
 
             shots = take_screenshots(site, config.OUTPUTS_DIR / territory / "screenshots")
-            print(f"  pages: file://{site / 'index.html'}" + (f" ({len(shots)} screenshots)" if shots else ""))
+            print(f"  {territory}: file://{site / 'index.html'}" + (f" ({len(shots)} screenshots)" if shots else ""))
     if (config.OUTPUTS_DIR / "index.html").exists():
         print(f"\nDemonstrator pages of every territory: {config.OUTPUTS_DIR / 'index.html'}\n"
               f"  open file://{config.OUTPUTS_DIR / 'index.html'}")

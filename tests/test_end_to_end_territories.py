@@ -137,3 +137,15 @@ def test_a_territory_with_only_public_mobility_data_publishes_that_demonstrator(
     assert not any("banner-fictional" in page or "Anse-Fictive" in page for page in site.values())
     assert all("Ville du bus" in page for page in site.values())
     assert "Syndicat des transports de la Ville du bus" in site["mobility_access.html"]
+
+
+def test_demo_builds_both_fictional_territories_and_says_where_the_pages_are(sample_project):
+    printed, outputs = sample_project["stdout"], sample_project["root"] / "outputs"
+    assert f"file://{outputs / 'index.html'}" in printed
+    for territory in ("sample", "overseas_sample"):
+        assert f"file://{outputs / territory / 'site' / 'index.html'}" in printed
+        assert (outputs / territory / "screenshots" / "energy_precarity.png").stat().st_size > 0
+    comparison = (outputs / "comparison" / "energy_precarity.html").read_text(encoding="utf-8")
+    assert "Anse-Fictive" in comparison and "Fictiville" in comparison
+    page = (outputs / "sample" / "site" / "energy_precarity.html").read_text(encoding="utf-8")
+    assert "../../comparison/energy_precarity.html" in page
