@@ -33,13 +33,13 @@ def _realdata_path(name: str) -> Path:
     return _shared_path(REALDATA_DIR, name, "real extract")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def realdata():
     """Return a function mapping an extract's folder name to its path."""
     return _realdata_path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def realterritory():
     """Return a function mapping a real territory's folder name (../shared/realterritory)
     to its path; under CI a missing folder fails, elsewhere the test is skipped."""

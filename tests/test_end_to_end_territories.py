@@ -149,3 +149,42 @@ def test_demo_builds_both_fictional_territories_and_says_where_the_pages_are(sam
     assert "Anse-Fictive" in comparison and "Fictiville" in comparison
     page = (outputs / "sample" / "site" / "energy_precarity.html").read_text(encoding="utf-8")
     assert "../../comparison/energy_precarity.html" in page
+
+
+NO_GRID = """id: no_grid
+name: Fictiville sans carroyage (territoire fictif)
+fictional: true
+data_dir: sample
+sources:
+  filosofi_200m: {absent: true}
+"""
+
+
+def test_without_the_grid_the_energy_shares_come_from_the_iris_poverty_rate(sample_project):
+    """Alternatives: no 200 m grid, so no household counts; Filosofi's IRIS and commune
+    poverty rates stand in, and the main share is the rate times the share of F/G
+    dwellings (the counts' own assumption, on shares). Recomputed from the raw CSV."""
+    root, env = sample_project["root"], sample_project["env"]
+    card = root / "sources" / "territories" / "no_grid.yaml"
+    card.write_text(NO_GRID, encoding="utf-8")
+    try:
+        run_cli(["run", "--territory", "no_grid", "--demonstrator", "energy_precarity"], env, root)
+    finally:
+        card.unlink()
+    demo = "energy_precarity"
+    got = pd.read_csv(root / "outputs" / "no_grid" / demo / f"{demo}_iris.csv", dtype={"code_iris": str})
+    got = got.set_index("code_iris")
+    rates = pd.read_csv(root / "sources" / "sample" / "filosofi_iris.csv", sep=";", dtype={"IRIS": str})
+    rate = pd.to_numeric(rates.set_index("IRIS")["DISP_TP6019"], errors="coerce") / 100
+    own = pd.read_csv(root / "outputs" / "sample" / demo / f"{demo}_iris.csv", dtype={"code_iris": str})
+    share_fg = own.set_index("code_iris")["share_fg"]  # checked against the raw DPE in test_end_to_end
+    expected = (rate.reindex(got.index) * share_fg.reindex(got.index)).rename("share_households_low_income_fg")
+    pd.testing.assert_series_equal(got["share_households_low_income_fg"], expected, check_names=False, rtol=1e-9)
+    assert got["share_households_low_income_fg"].notna().sum() >= 30
+    assert not {"households", "low_income_households", "low_income_fg_households"} & set(got.columns)
+    doc = document(root / "outputs", "no_grid", demo)
+    credited = [s["id"] for s in doc["sources"]]
+    assert "filosofi_200m" not in credited and {"filosofi_iris", "filosofi_commune"} <= set(credited)
+    main = next(i for i in doc["indicators"] if i["id"] == "share_households_low_income_fg")
+    assert "filosofi_200m" not in main["sources"] and "filosofi_iris" in main["sources"]
+    assert "share_households_low_income_fg" not in doc["territory_values"]  # no counts, no territory value

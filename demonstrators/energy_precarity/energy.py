@@ -7,6 +7,7 @@ then derived from the summed counts by `derive`, so the three levels always agre
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from pipelines.api import (
@@ -27,14 +28,29 @@ METERS = {"metered_households": "units", "metered_kwh": "conso_kwh"}
 IRIS_COLUMNS = ["code_iris", "nom_iris", "code_commune", "nom_commune"]
 
 
-def households_by_iris(grid: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
-    """Households and low-income households per IRIS, from 200 m cells split by area."""
+def households_by_iris(grid: gpd.GeoDataFrame, incomes: pd.DataFrame, iris: gpd.GeoDataFrame, *,
+                       ctx: StepContext) -> pd.DataFrame:
+    """Households and low-income households per IRIS, from 200 m cells split by area.
+
+    A territory without the grid has no household counts: INSEE's poverty rate per IRIS
+    (Filosofi, `disp_tp60`, empty where secret) then gives the share directly.
+    """
+    if not ctx.has("filosofi_200m"):
+        return rates_only(iris, incomes, "code_iris")
     cells = grid[["idcar_200m", "men", "men_pauv", "geometry"]].to_crs(ctx.territory.working_crs)
     result = interpolate_area_weighted(cells, iris[["code_iris", "geometry"]], columns=["men", "men_pauv"],
                                        target_id="code_iris", crs=ctx.territory.working_crs)
     result = result.rename(columns={"men": "households", "men_pauv": "low_income_households"})
     return iris[["code_iris"]].merge(result, on="code_iris", how="left").fillna(
         {"households": 0.0, "low_income_households": 0.0})
+
+
+def rates_only(zones: pd.DataFrame, incomes: pd.DataFrame, zone_column: str) -> pd.DataFrame:
+    """No counts, the poverty rate of each zone (percent in Filosofi, a share here)."""
+    rates = incomes.set_index(zone_column)["disp_tp60"].astype("float64") / 100.0
+    return pd.DataFrame({zone_column: zones[zone_column].to_numpy(), "households": np.nan,
+                         "low_income_households": np.nan,
+                         "share_low_income_rate": zones[zone_column].map(rates).to_numpy()})
 
 
 def dwellings_by_iris(dpe: pd.DataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
@@ -73,6 +89,10 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
     out["operator_consumption_per_dwelling"] = ratio("operator_consumption_mwh", "operator_dwellings")
     out["metered_consumption_per_household"] = ratio("metered_kwh", "metered_households") / 1000.0
     out["consumption_ratio"] = out["operator_consumption_per_dwelling"] / out["predicted_consumption_per_dwelling"]
+    if "share_low_income_rate" in out:
+        # Without household counts (no grid): the same assumption as the counts', on shares.
+        out["share_low_income"] = out["share_low_income_rate"]
+        out["share_households_low_income_fg"] = out["share_low_income_rate"] * out["share_fg"]
     out["precarity_households_with_shared"] = out["low_income_fg_households"] + out["hidden_precarity_households"]
     return out
 
@@ -99,7 +119,8 @@ def indicators_by_iris(households, dwellings, operator, meters, iris, *, ctx: St
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)
 
 
-def indicators_by_commune(households, dwellings, operator, meters, communes, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:
+def indicators_by_commune(households, dwellings, operator, meters, communes, iris, incomes, *,
+                          ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-commune table: IRIS counts summed, then shares derived.
 
     Protected figures come from the anonymiser's own commune cells, whose secondary
@@ -110,6 +131,9 @@ def indicators_by_commune(households, dwellings, operator, meters, communes, iri
     table = communes[["code_commune", "nom_commune", "geometry"]].merge(counts.reset_index(), on="code_commune")
     for aggregates, columns in ((operator, OPERATOR), (meters, METERS)):
         table = table.merge(protected_cells(aggregates, "commune", "code_commune", columns), on="code_commune", how="left")
+    if not ctx.has("filosofi_200m"):
+        table = table.drop(columns="share_low_income_rate", errors="ignore").merge(
+            rates_only(table, incomes, "code_commune")[["code_commune", "share_low_income_rate"]], on="code_commune")
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=communes.crs)
 
 
@@ -133,7 +157,8 @@ def summarise(iris: pd.DataFrame, commune: pd.DataFrame, *, ctx: StepContext) ->
     """Headline figures and what crossing the shared data adds, for the report."""
     totals = territory_totals(iris, commune)
     registry = ctx.registry
-    headlines = [headline(registry[i], float(totals[i])) for i in ctx.demonstrator.headlines]
+    # A share without its counts (no grid) has no territory value: no headline for it.
+    headlines = [headline(registry[i], float(totals[i])) for i in ctx.demonstrator.headlines if pd.notna(totals[i])]
     crossing = [
         crossing_sentence(registry["precarity_households_with_shared"],
                           public_only=float(totals["low_income_fg_households"]),

@@ -96,7 +96,7 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
 def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, folder: Path) -> dict:
     """Write every table, its manifest and `demonstrator.json` into `folder`; the sources
     credited are those the territory brings (an absent optional source is not)."""
-    sources = [ctx.sources[s] for s in demo.sources if not ctx.territory.absent(s)]
+    sources = [ctx.sources[s] for s in demo.used_sources(ctx.territory)]
     listed = []
     for zoning, table in tables.items():
         stem = f"{demo.id}_{zoning}"
@@ -110,10 +110,21 @@ def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, 
 
 
 def available(demo, ctx) -> list[str]:
-    """The demonstrator's indicators the territory can compute: none that needs a source
-    it does not bring (an optional shared source declared absent)."""
-    absent = {s for s in demo.sources if ctx.territory.absent(s)}
-    return [i for i in demo.indicators if not absent & set(ctx.registry[i].sources)]
+    """The demonstrator's indicators the territory can compute (see `Demonstrator.available`)."""
+    return demo.available(ctx.registry, ctx.territory)
+
+
+def indicator_entry(indicator, territory, demo) -> dict:
+    """An indicator as `demonstrator.json` lists it, crediting the sources actually used."""
+    entry = indicator.model_dump()
+    used = []
+    for source in entry["sources"]:
+        if territory.absent(source) and source in demo.alternatives:
+            used += [s for s in demo.alternatives[source].sources if not territory.absent(s)]
+        else:
+            used.append(source)
+    entry["sources"] = list(dict.fromkeys(used))
+    return entry
 
 
 def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list) -> dict:
@@ -129,7 +140,7 @@ def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list)
         "main_indicator": demo.main_indicator,
         "zone_id_columns": {z: ZONE_COLUMNS[z][0] for z in ZONE_COLUMNS},
         "zone_name_columns": {z: ZONE_COLUMNS[z][1] for z in ZONE_COLUMNS},
-        "indicators": [registry[i].model_dump() for i in demo.indicators if i in shown],
+        "indicators": [indicator_entry(registry[i], ctx.territory, demo) for i in demo.indicators if i in shown],
         "headlines": [h for h in summary.get("headlines", []) if h.get("indicator") in shown],
         "territory_values": {k: v for k, v in summary.get("territory_values", {}).items() if k in shown},
         "crossing": [c for c in summary.get("crossing", []) if c.get("indicator") in shown],

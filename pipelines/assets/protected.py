@@ -21,8 +21,16 @@ from pipelines.spatial import assign_points_to_zones
 
 
 def zone_ids(points: pd.DataFrame, iris: gpd.GeoDataFrame, zonings: list[str], crs: str) -> pd.DataFrame:
-    """Zone of every point in each zoning, finest first (IRIS, then its commune)."""
-    iris_ids = assign_points_to_zones(points, iris, zone_id="code_iris", crs=crs).zone_ids
+    """Zone of every point in each zoning, finest first (IRIS, then its commune).
+
+    A source published by IRIS code without coordinates (Enedis per address) is placed
+    by that code; a code that is not one of the territory's IRIS (masked, elsewhere)
+    places the row nowhere, as a point outside every zone.
+    """
+    if "x" not in points.columns and "code_iris" in points.columns:
+        iris_ids = points["code_iris"].where(points["code_iris"].isin(set(iris["code_iris"])))
+    else:
+        iris_ids = assign_points_to_zones(points, iris, zone_id="code_iris", crs=crs).zone_ids
     commune_of = iris.set_index("code_iris")["code_commune"]
     columns = {"iris": iris_ids, "commune": iris_ids.map(commune_of)}
     return pd.DataFrame({z: columns[z] for z in ("iris", "commune") if z in zonings}, index=points.index)

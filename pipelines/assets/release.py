@@ -35,36 +35,37 @@ def table_checks(demo, registry: Mapping[str, Any]) -> list[dg.AssetChecksDefini
     """Range checks on every published table, and totals conserved between zonings."""
     indicators = [registry[i] for i in demo.indicators]
     keys = table_keys(demo)
-    checks = [_range_check(key, [i for i in indicators if zoning in i.zonings]) for zoning, key in keys.items()]
+    checks = [_range_check(key, [i for i in indicators if zoning in i.zonings], demo, registry)
+              for zoning, key in keys.items()]
     if "iris" in keys and "commune" in keys:
-        checks.append(_totals_check(keys["commune"], keys["iris"], indicators))
+        checks.append(_totals_check(keys["commune"], keys["iris"], indicators, demo, registry))
     return checks
 
 
-def computable(indicators: list, context) -> list:
-    """The indicators a territory can compute: none needing a source it declares absent."""
+def computable(demo, registry, indicators: list, context) -> list:
+    """The indicators a territory can compute (see `Demonstrator.available`)."""
     from pipelines.catalogue import load_territory
 
-    territory = load_territory(context.partition_key)
-    return [i for i in indicators if not any(territory.absent(s) for s in i.sources)]
+    shown = set(demo.available(registry, load_territory(context.partition_key)))
+    return [i for i in indicators if i.id in shown]
 
 
-def _range_check(key: dg.AssetKey, indicators) -> dg.AssetChecksDefinition:
+def _range_check(key: dg.AssetKey, indicators, demo, registry) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=key, name="indicators_in_range", blocking=True, partitions_def=territory_partitions(),
                     description="Non-empty; shares within [0, 1]; counts and means non-negative and finite.")
     def _check(context: dg.AssetCheckExecutionContext, table) -> dg.AssetCheckResult:
-        problems = check_ranges(table, computable(indicators, context))
+        problems = check_ranges(table, computable(demo, registry, indicators, context))
         return dg.AssetCheckResult(passed=not problems, metadata={"rows": len(table), "problems": "; ".join(problems) or "none"})
 
     return _check
 
 
-def _totals_check(coarse: dg.AssetKey, fine: dg.AssetKey, indicators) -> dg.AssetChecksDefinition:
+def _totals_check(coarse: dg.AssetKey, fine: dg.AssetKey, indicators, demo, registry) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=coarse, name="totals_conserved", blocking=True, partitions_def=territory_partitions(),
                     additional_ins={"fine": dg.AssetIn(fine)},
                     description="Counts summed over IRIS equal their sum over communes (to 1e-6).")
     def _check(context: dg.AssetCheckExecutionContext, table, fine) -> dg.AssetCheckResult:
-        problems = check_totals(fine, table, computable(indicators, context))
+        problems = check_totals(fine, table, computable(demo, registry, indicators, context))
         return dg.AssetCheckResult(passed=not problems, metadata={"problems": "; ".join(problems) or "none"})
 
     return _check
@@ -72,7 +73,7 @@ def _totals_check(coarse: dg.AssetKey, fine: dg.AssetKey, indicators) -> dg.Asse
 
 def protected_sources(demo, sources: Mapping[str, SourceCard]) -> dict[str, SourceCard]:
     """The demonstrator's personal and private sources, by the input name of their aggregates."""
-    cards = [sources[s] for s in demo.sources if sources[s].aggregation is not None]
+    cards = [sources[s] for s in demo.sources if sources[s].aggregation is not None]  # alternatives are public
     return {f"protected_{card.id}": card for card in cards}
 
 

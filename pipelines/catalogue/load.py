@@ -87,15 +87,12 @@ def territory_sources(territory: Territory, sources: dict[str, SourceCard] | Non
         raise ConfigError(f"{config.TERRITORIES_DIR / (territory.id + '.yaml')}: overrides of {unknown}, which have "
                           f"no card in sources/. Fix: correct the id (known: {', '.join(sorted(sources))})")
     cards = {}
-    public = sorted(k for k in sources if territory.absent(k) and sources[k].sensitivity == "public")
-    if public:
-        raise ConfigError(f"{config.TERRITORIES_DIR / (territory.id + '.yaml')}: sources {public} are public and "
-                          "cannot be declared absent: a demonstrator's public core needs them. Fix: bring the "
-                          "file, or run only the demonstrators that do without it (`datacites run --demonstrator`)")
     for key, card in sources.items():
         override = territory.override(key)
         changes = override.model_dump(exclude_none=True, exclude={"absent", "options"})
-        if override.options is not None:
+        if override.format is not None and override.format != card.format:
+            changes["options"] = dict(override.options or {})  # the card's are for its own format
+        elif override.options is not None:
             changes["options"] = card.options | override.options
         if override.crs is not None and "crs" in card.options:
             changes.setdefault("options", dict(card.options))["crs"] = override.crs

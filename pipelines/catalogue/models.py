@@ -154,7 +154,9 @@ class SourceOverride(_Card):
     credits (real data is credited to its real producer), or that it has no such data."""
 
     file: str | None = Field(default=None, description="file inside the territory's data folder")
-    options: dict[str, Any] | None = Field(default=None, description="reading options, merged over the card's")
+    format: str | None = Field(default=None, description="another official format of the same data (its connector)")
+    options: dict[str, Any] | None = Field(
+        default=None, description="reading options, merged over the card's (replacing them when `format` changes)")
     crs: str | None = None
     title: str | None = None
     producer: str | None = None
@@ -242,6 +244,14 @@ class Step(_Card):
     kinds: list[str] = Field(default_factory=lambda: ["duckdb", "pandas"])
 
 
+class Alternative(_Card):
+    """Public sources that stand in for a source a territory does not have, and the
+    indicators the demonstrator can still compute from them."""
+
+    sources: list[str] = Field(min_length=1, description="ids of the public sources used instead")
+    indicators: list[str] = Field(min_length=1, description="indicators computable from them")
+
+
 class Demonstrator(_Card):
     """A demonstrator: the sources it crosses and the indicators it publishes.
 
@@ -258,6 +268,8 @@ class Demonstrator(_Card):
     optional: dict[str, str] = Field(
         default_factory=dict, description="private or personal sources it can do without -> what they add (French)")
     draft: bool = Field(default=False, description="built and published, but not shown on the officials' site")
+    alternatives: dict[str, Alternative] = Field(
+        default_factory=dict, description="source -> public sources standing in for it when a territory lacks it")
     main_indicator: str
     indicators: list[str]
     headlines: list[str] = Field(default_factory=list, description="3 to 5 indicators shown in large type")
@@ -278,6 +290,31 @@ class Demonstrator(_Card):
         if "summary" in self.steps:
             raise ValueError("'summary' is the name of the summary step: rename the step")
         return self
+
+    def used_sources(self, territory: "Territory") -> list[str]:
+        """The sources a territory's run of this demonstrator reads and credits: those it
+        has, and the alternatives of those it lacks."""
+        used = [s for s in self.sources if not territory.absent(s)]
+        for missing, alternative in self.alternatives.items():
+            if territory.absent(missing):
+                used += [s for s in alternative.sources if not territory.absent(s) and s not in used]
+        return used
+
+    def available(self, registry: dict, territory: "Territory") -> list[str]:
+        """The indicators a territory can compute: none needing a source it lacks, unless
+        an alternative it has stands in for that source and lists the indicator."""
+        def stands_in(source: str, indicator: str) -> bool:
+            alternative = self.alternatives.get(source)
+            return (alternative is not None and indicator in alternative.indicators
+                    and any(not territory.absent(s) for s in alternative.sources))
+
+        return [i for i in self.indicators
+                if all(stands_in(s, i) for s in registry[i].sources if territory.absent(s))]
+
+    def lacking(self, territory: "Territory") -> list[str]:
+        """Sources the territory lacks that this demonstrator can neither do without nor replace."""
+        replaced = {s for s, a in self.alternatives.items() if any(not territory.absent(x) for x in a.sources)}
+        return sorted(s for s in self.sources if territory.absent(s) and s not in self.optional and s not in replaced)
 
     def published_steps(self) -> dict[str, str]:
         """Published zoning -> name of the step that computes its table."""

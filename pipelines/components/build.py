@@ -48,6 +48,11 @@ def check_indicators(demo: Demonstrator, registry: dict, folder: Path) -> None:
     if needs:
         raise ConfigError(f"{folder / 'defs.yaml'}: the main indicator '{demo.main_indicator}' needs the optional "
                           f"sources {needs}; choose one computed from public sources")
+    for source, alternative in demo.alternatives.items():
+        wrong = sorted(set(alternative.sources) - set(sources)) + sorted(set(alternative.indicators) - set(demo.indicators))
+        if source not in demo.sources or wrong:
+            raise ConfigError(f"{folder / 'defs.yaml'}: alternatives.{source}: the source must be one of 'sources' "
+                              f"and its sources and indicators known ones (unknown: {wrong})")
     public = sorted(s for s in demo.optional if sources[s].sensitivity == "public")
     if public or set(demo.optional) - set(demo.sources):
         raise ConfigError(f"{folder / 'defs.yaml'}: 'optional' may list only private or personal sources of "

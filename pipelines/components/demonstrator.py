@@ -33,6 +33,13 @@ class StepSchema(dg.Model):
     kinds: list[str] = Field(default_factory=lambda: ["duckdb", "pandas"])
 
 
+class AlternativeSchema(dg.Model):
+    """Public sources standing in for a source a territory lacks."""
+
+    sources: list[str]
+    indicators: list[str]
+
+
 @dg.scaffold_with(DemonstratorScaffolder)
 class Demonstrator(dg.Component, dg.Model, dg.Resolvable):
     """A demonstrator: the sources it crosses, its steps, the indicators it publishes."""
@@ -46,6 +53,8 @@ class Demonstrator(dg.Component, dg.Model, dg.Resolvable):
     optional: dict[str, str] = Field(default_factory=dict,
                                      description="private or personal sources it can do without -> what they add")
     draft: bool = Field(default=False, description="published but not shown on the officials' site")
+    alternatives: dict[str, AlternativeSchema] = Field(
+        default_factory=dict, description="source -> public sources standing in for it, and what they allow")
     main_indicator: str
     indicators: list[str] = Field(description="ids declared in the folder's indicators.yaml")
     headlines: list[str] = Field(default_factory=list)

@@ -80,11 +80,12 @@ def step_context(demo: Demonstrator, registry: dict, context) -> StepContext:
     """The context of a step running for the territory of `context`'s partition."""
     run = run_territory(context)
     ctx = StepContext.build(demo, run.territory, run.sources, registry)
-    required = sorted(ctx.absent - set(demo.optional))
+    required = demo.lacking(run.territory)
     if required:
         raise ConfigError(f"territory '{run.territory.id}' declares {required} absent, but demonstrator '{demo.id}' "
-                          "needs them. Fix: bring that data, or list it under `optional:` in the demonstrator's "
-                          "defs.yaml if its code can do without it")
+                          "needs them. Fix: bring that data, or list it under `optional:` (shared data) or "
+                          "`alternatives:` (public data standing in) in the demonstrator's defs.yaml if its code can "
+                          "do without it")
     return ctx
 
 

@@ -35,7 +35,7 @@ def read_communes(path, *, working_crs="EPSG:2154", layer: str | None = None,
                   crs: str | None = None, encoding: str | None = None, pad_codes: bool = False,
                   invalid_geometry: str = "repair",
                   source_columns: dict[str, str] | None = None,
-                  arrondissements: str | None = None):
+                  arrondissements: str | None = None, dissolve: bool = False):
     """Read commune contours.
 
     Parameters
@@ -47,6 +47,10 @@ def read_communes(path, *, working_crs="EPSG:2154", layer: str | None = None,
     arrondissements : {None, "drop", "only", "keep"}, default None
         Which level of Paris, Lyon and Marseille to keep when the layer has both the
         commune and its arrondissements; by default such a layer is refused.
+    dissolve : bool, default False
+        Merge the features that share a commune code into one (e.g. communes built from
+        an IRIS layer, where no commune contour is published, as for Lyon's
+        arrondissements): their names must agree, their populations are summed.
 
     Returns
     -------
@@ -65,14 +69,30 @@ def read_communes(path, *, working_crs="EPSG:2154", layer: str | None = None,
                             preferred=("commune",), encoding=encoding,
                             source_columns=source_columns)
     codes = zones.code("code_commune", "commune", pad=pad_codes)
-    check_unique(zones, codes, "code_commune")
+    if not dissolve:
+        check_unique(zones, codes, "code_commune")
     keep = arrondissements_rule(zones.locator, codes, arrondissements,
                                 column=zones.columns["code_commune"])
     columns = {"code_commune": codes, "nom_commune": zones.text("nom_commune"),
                "population": _population(zones)}
     communes = finish_zones(zones, columns, id_column="code_commune", crs=crs,
                             working_crs=working_crs, invalid_geometry=invalid_geometry)
-    return keep_rows(communes, keep)
+    communes = keep_rows(communes, keep)
+    return _dissolved(communes, zones) if dissolve else communes
+
+
+def _dissolved(communes, zones):
+    """One feature per commune code; names must agree (a code named twice is a mistake)."""
+    names = communes.groupby("code_commune")["nom_commune"].nunique(dropna=True)
+    if (names > 1).any():
+        raise zones.locator.error(f"features of commune {names[names > 1].index[0]} carry different names, so "
+                                  "they cannot be dissolved into one commune.", index=0,
+                                  column=zones.columns.get("nom_commune", "nom_commune"),
+                                  fix="check the code column, or give each commune one name.")
+    merged = communes.dissolve(by="code_commune", aggfunc={"nom_commune": "first",
+                                                           "population": lambda s: s.sum(min_count=1)})
+    merged["population"] = merged["population"].astype("Int64")
+    return merged.reset_index()[["code_commune", "nom_commune", "population", "geometry"]]
 
 
 def _population(zones) -> pd.Series:

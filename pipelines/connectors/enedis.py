@@ -45,7 +45,7 @@ from pipelines.connectors._columns import resolve_columns
 from pipelines.connectors._csv import CsvTable, read_csv, read_header
 from pipelines.connectors._values import as_text, parse_code, parse_float, parse_int
 from pipelines.connectors.registry import connector
-from pipelines.errors import SourceError
+from pipelines.errors import ConfigError, SourceError
 
 __all__ = ["read_enedis_consumption", "ENEDIS_COLUMNS"]
 
@@ -71,7 +71,7 @@ _FLOAT_INTEGER = r"^(\d+)\.0+$"
 def read_enedis_consumption(path, *, working_crs="EPSG:2154", year: int | str = "latest",
                             encoding: str = "utf-8", sep: str | None = None, decimal: str = ".",
                             pad_codes: bool = False,
-                            source_columns: dict[str, str] | None = None) -> pd.DataFrame:
+                            source_columns: dict[str, str] | None = None, layout: str = "enedis") -> pd.DataFrame:
     """Read Enedis's yearly residential consumption per address.
 
     Parameters
@@ -82,6 +82,14 @@ def read_enedis_consumption(path, *, working_crs="EPSG:2154", year: int | str = 
         Not used (no coordinates).
     year : int, "latest" or "all", default "latest"
         Which year to keep (see the module docstring).
+    layout : {"enedis", "operator"}, default "enedis"
+        ``operator`` gives the columns of the project's energy-operator card, so the
+        file can stand for a territory's operator data: ``id_batiment`` (the address
+        within its IRIS: the unit of the business-secrecy rules), ``annee``,
+        ``code_iris``, ``code_commune``, ``nb_points_livraison`` and ``nb_logements``
+        (both Enedis's dwellings: one residential delivery point each),
+        ``conso_totale_mwh`` and ``segment`` (lower case). No coordinates: the
+        aggregation takes the IRIS from ``code_iris``.
     encoding, sep, decimal, pad_codes, source_columns : optional
         As for the other CSV connectors (``sep`` is sniffed: ``;`` for Enedis files).
 
@@ -121,7 +129,22 @@ def read_enedis_consumption(path, *, working_crs="EPSG:2154", year: int | str = 
     frame.attrs.update(years=sorted(set(years.tolist())), year=chosen,
                        masked_iris_rows=int(frame["iris_masque"].sum()),
                        rows_without_iris=int((frame["code_iris"].isna() & ~frame["iris_masque"]).sum()))
+    if layout == "operator":
+        return _as_operator(frame)
+    if layout != "enedis":
+        raise ConfigError(f"option layout of connector 'enedis_consumption' is {layout!r}; use 'enedis' or 'operator'")
     return frame
+
+
+def _as_operator(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "id_batiment": frame["code_iris"].fillna("masque").astype("str") + " | " + frame["adresse"].astype("str"),
+        "annee": frame["annee"], "code_iris": frame["code_iris"], "code_commune": frame["code_commune"],
+        "nb_points_livraison": frame["nombre_de_logements"], "nb_logements": frame["nombre_de_logements"],
+        "conso_totale_mwh": frame["consommation_annuelle_totale_de_l_adresse_mwh"],
+        "segment": frame["segment_de_client"].astype("str").str.lower()})
+    out.attrs.update(frame.attrs)
+    return out
 
 
 def _years(table: CsvTable, column: str) -> np.ndarray:

@@ -100,10 +100,27 @@ def test_a_copied_card_keeping_another_id_is_refused(tmp_path, monkeypatch):
         load_territory("lyon", directory=tmp_path)
 
 
-def test_only_shared_data_may_be_declared_absent(tmp_path):
-    territory = card(tmp_path, "id: t\nname: T\ndata_dir: t\nsources:\n  dpe: {absent: true}\n", "t")
-    with pytest.raises(ConfigError, match=r"\['dpe'\] are public and cannot be declared absent"):
-        territory_sources(territory)
+def absent(tmp_path, *sources):
+    lines = "".join(f"\n  {s}: {{absent: true}}" for s in sources) or " {}"
+    return card(tmp_path, f"id: t\nname: T\ndata_dir: t\nsources:{lines}\n", "t")
+
+
+def test_what_a_territory_lacks_is_optional_replaced_or_fatal(tmp_path):
+    from tests_support import load_demonstrator
+
+    energy, registry, _ = load_demonstrator("energy_precarity")
+    assert energy.lacking(absent(tmp_path, "dpe")) == ["dpe"]  # public, no stand-in: the run refuses
+    assert energy.lacking(absent(tmp_path, "operator_consumption", "smart_meter")) == []  # optional
+    no_grid = absent(tmp_path, "filosofi_200m")
+    assert energy.lacking(no_grid) == []  # Filosofi per IRIS and per commune stand in
+    assert energy.lacking(absent(tmp_path, "filosofi_200m", "filosofi_iris", "filosofi_commune")) == ["filosofi_200m"]
+    shown = energy.available(registry, no_grid)
+    assert {"share_low_income", "share_households_low_income_fg", "share_fg"} <= set(shown)
+    assert not {"households", "low_income_households", "hidden_precarity_households"} & set(shown)
+    used = energy.used_sources(no_grid)
+    assert "filosofi_200m" not in used and used[-2:] == ["filosofi_iris", "filosofi_commune"]
+    everything = energy.used_sources(absent(tmp_path))
+    assert "filosofi_iris" not in everything  # a stand-in is credited only when it is used
 
 
 @pytest.mark.parametrize("crs, problem", [("EPSG:99999", "not a CRS pyproj knows"),

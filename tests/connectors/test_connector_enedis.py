@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from pipelines.connectors import get_connector
-from pipelines.errors import SourceError
+from pipelines.errors import ConfigError, SourceError
 
 FILE = "consommation-annuelle-residentielle-par-adresse-69008.csv"
 DWELLINGS = "nombre_de_logements"
@@ -189,3 +189,19 @@ def test_resaved_form_with_index_column_and_lost_zeros(tmp_path, write, check_er
     assert frame[["code_departement", "code_region", "code_epci"]].iloc[0].tolist() == [
         "01", "84", "200071751"]
     assert frame["numero_de_voie"].tolist() == [5] and frame["code_iris"].tolist() == ["010530101"]
+
+
+def test_the_operator_layout_stands_for_the_operator_card(lyon):
+    path, rows = lyon
+    frame = get_connector("enedis_consumption")(path, layout="operator")
+    assert list(frame.columns) == ["id_batiment", "annee", "code_iris", "code_commune", "nb_points_livraison",
+                                   "nb_logements", "conso_totale_mwh", "segment"]
+    assert set(frame["annee"]) == {2023} and set(frame["segment"]) == {"residentiel"}
+    assert frame["nb_points_livraison"].equals(frame["nb_logements"]) and frame["id_batiment"].is_unique
+    raw = [r for r in rows if r["annee"] == "2023"]
+    assert len(frame) == len(raw) == 1238
+    assert frame["nb_logements"].sum() == sum(int(float(r[DWELLINGS])) for r in raw)
+    assert frame["conso_totale_mwh"].sum() == pytest.approx(sum(float(r[TOTAL]) for r in raw))
+    assert frame.attrs["masked_iris_rows"] == int(frame["code_iris"].isna().sum())
+    with pytest.raises(ConfigError, match="layout"):
+        get_connector("enedis_consumption")(path, layout="enedis2")

@@ -347,3 +347,14 @@ def test_arrondissements_rule_never_removes_a_whole_city(tmp_path, check_error):
     with pytest.raises(SourceError) as excinfo:
         get_connector("communes")(path, arrondissements="both")
     check_error(excinfo.value, column="INSEE_COM", contains=("is not an option",))
+
+
+def test_communes_dissolved_from_the_iris_of_lyon_8e(realterritory):
+    path = realterritory("lyon_8e") / "iris_lyon_8e.geojson"
+    iris = get_connector("iris")(path, working_crs="EPSG:2154")
+    communes = get_connector("communes")(path, working_crs="EPSG:2154", dissolve=True,
+                                         source_columns={"code_commune": "com", "nom_commune": "libcom"})
+    assert communes["code_commune"].tolist() == ["69388"]
+    assert communes["nom_commune"].tolist() == ["Lyon 8e Arrondissement"]
+    assert communes.area.sum() == pytest.approx(iris.area.sum(), rel=1e-6)
+    assert communes["population"].isna().all()  # the layer publishes none: not 0
