@@ -40,6 +40,17 @@ def both(sample_project):
     return root / "outputs"
 
 
+def run_with_card(sample_project, territory: str, text: str, demo: str) -> None:
+    """Run one demonstrator for a territory whose card exists only for this run."""
+    root = sample_project["root"]
+    card = root / "sources" / "territories" / f"{territory}.yaml"
+    card.write_text(text, encoding="utf-8")
+    try:
+        run_cli(["run", "--territory", territory, "--demonstrator", demo], sample_project["env"], root)
+    finally:
+        card.unlink()
+
+
 def document(outputs, territory, demo):
     return json.loads((outputs / territory / demo / "demonstrator.json").read_text(encoding="utf-8"))
 
@@ -115,17 +126,12 @@ def test_a_territory_with_only_public_mobility_data_publishes_that_demonstrator(
     """As a real agglomeration would: its bus network, IRIS, communes and grid, nothing
     else; one demonstrator run, real credits, no fictional banner, nothing of another
     territory on its site."""
-    root, env = sample_project["root"], sample_project["env"]
+    root = sample_project["root"]
     folder = root / "sources" / "bus_town"
     folder.mkdir()
     for name in ("contours_iris.gpkg", "communes.gpkg", "filosofi_200m.gpkg", "gtfs_bus.zip"):
         (folder / name).symlink_to(root / "sources" / "sample" / name)
-    card = root / "sources" / "territories" / "bus_town.yaml"
-    card.write_text(TOWN, encoding="utf-8")
-    try:
-        run_cli(["run", "--territory", "bus_town", "--demonstrator", "mobility_access"], env, root)
-    finally:
-        card.unlink()
+    run_with_card(sample_project, "bus_town", TOWN, "mobility_access")
     outputs = root / "outputs" / "bus_town"
     assert sorted(p.name for p in outputs.iterdir()) == ["mobility_access", "site"]
     doc = document(root / "outputs", "bus_town", "mobility_access")
@@ -164,13 +170,8 @@ def test_without_the_grid_the_energy_shares_come_from_the_iris_poverty_rate(samp
     """Alternatives: no 200 m grid, so no household counts; Filosofi's IRIS and commune
     poverty rates stand in, and the main share is the rate times the share of F/G
     dwellings (the counts' own assumption, on shares). Recomputed from the raw CSV."""
-    root, env = sample_project["root"], sample_project["env"]
-    card = root / "sources" / "territories" / "no_grid.yaml"
-    card.write_text(NO_GRID, encoding="utf-8")
-    try:
-        run_cli(["run", "--territory", "no_grid", "--demonstrator", "energy_precarity"], env, root)
-    finally:
-        card.unlink()
+    root = sample_project["root"]
+    run_with_card(sample_project, "no_grid", NO_GRID, "energy_precarity")
     demo = "energy_precarity"
     got = pd.read_csv(root / "outputs" / "no_grid" / demo / f"{demo}_iris.csv", dtype={"code_iris": str})
     got = got.set_index("code_iris")
