@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.config import PROJECT_ROOT
@@ -75,3 +76,60 @@ def require_browser() -> Path:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"browser tests need a Chromium: {reason}")
     pytest.skip(reason)
+
+
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+
+
+@dataclass
+class OpenPage:
+    """A page left open after loading, and what happened while it loaded.
+
+    ``errors`` and ``failed`` are frozen once the charts are drawn: later tests drive the
+    page (axe-core fetches the stylesheets with an XHR, which file:// refuses), and
+    what they cause is not the page's doing.
+    """
+
+    page: object
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    loading: bool = True
+
+
+def offline_context(browser, viewport: dict, blocked: list[str]):
+    """A browser context with no network: every non-local request is recorded in `blocked`."""
+    def only_local(route):
+        if route.request.url.startswith(LOCAL_SCHEMES):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context = browser.new_context(viewport=viewport)
+    context.set_offline(True)
+    context.route("**/*", only_local)
+    return context
+
+
+def open_page(context, path: Path) -> OpenPage:
+    """Open `path` from the file system, wait for its charts, record errors and failures."""
+    from pipelines.report.browser import wait_for_charts
+
+    page = context.new_page()
+    state = OpenPage(page)
+
+    def record(target: list, text: str) -> None:
+        if state.loading:
+            target.append(text)
+
+    page.on("console", lambda m: record(state.errors, m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: record(state.errors, str(exc)))
+    page.on("requestfailed", lambda r: record(state.failed, f"{r.url} ({r.failure})"))
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    try:
+        wait_for_charts(page, timeout_ms=15_000)
+    except Exception as exc:  # reported by the tests, not as a fixture error
+        state.errors.append(f"charts not drawn: {exc}")
+    page.wait_for_timeout(200)  # let a late request or error surface
+    state.loading = False
+    return state

@@ -97,21 +97,16 @@ def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, 
     """Write every table, its manifest and `demonstrator.json` into `folder`; the sources
     credited are those the territory brings (an absent optional source is not)."""
     sources = [ctx.sources[s] for s in demo.used_sources(ctx.territory)]
+    shown = set(demo.available(ctx.registry, ctx.territory))
     listed = []
     for zoning, table in tables.items():
         stem = f"{demo.id}_{zoning}"
-        shown = set(available(demo, ctx))
         files = write_table(published(table, demo, zoning, ctx.registry, shown), folder, stem)
         write_json(manifest(demo, zoning, stem, table, sources, ctx.registry, shown), folder / f"{stem}.manifest.json")
         listed.append({"zoning": zoning, "stem": stem, "files": files})
-    document = demonstrator_document(demo, ctx, summary, sources, listed)
+    document = demonstrator_document(demo, ctx, summary, sources, listed, shown)
     write_json(document, folder / "demonstrator.json")
     return document
-
-
-def available(demo, ctx) -> list[str]:
-    """The demonstrator's indicators the territory can compute (see `Demonstrator.available`)."""
-    return demo.available(ctx.registry, ctx.territory)
 
 
 def indicator_entry(indicator, territory, demo) -> dict:
@@ -127,11 +122,10 @@ def indicator_entry(indicator, territory, demo) -> dict:
     return entry
 
 
-def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list) -> dict:
+def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list, shown: set[str]) -> dict:
     """`demonstrator.json`: everything the report shows besides the tables; a figure of
-    an indicator the territory cannot compute is never shown (not even as "n/a")."""
+    an indicator the territory cannot compute (not in `shown`) is never shown, not even as "n/a"."""
     registry = ctx.registry
-    shown = set(available(demo, ctx))
     return {
         "id": demo.id, "title": demo.title, "message": demo.message, "theme": demo.theme, "draft": demo.draft,
         "territory": {"id": ctx.territory.id, "name": ctx.territory.name, "fictional": ctx.territory.fictional},

@@ -12,7 +12,7 @@ from pipelines.assets.partitions import outputs_dir, run_territory, territory_pa
 from pipelines.assets.publishing import fresh_dir, staging_dir
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import protected_key
-from pipelines.catalogue import Demonstrator, SourceCard, Territory
+from pipelines.catalogue import Demonstrator, SourceCard, Territory, load_territory
 from pipelines.indicators.checks import check_ranges, check_totals
 
 
@@ -44,8 +44,6 @@ def table_checks(demo, registry: Mapping[str, Any]) -> list[dg.AssetChecksDefini
 
 def computable(demo, registry, indicators: list, context) -> list:
     """The indicators a territory can compute (see `Demonstrator.available`)."""
-    from pipelines.catalogue import load_territory
-
     shown = set(demo.available(registry, load_territory(context.partition_key)))
     return [i for i in indicators if i.id in shown]
 

@@ -17,12 +17,13 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 PLACEHOLDER = "template_id"
 
 
-def scaffold_demonstrator(target: Path) -> Path:
-    """Copy the template into the new folder `target`, named after it."""
-    name = target.name
+def scaffold_demonstrator(folder: Path, name: str) -> Path:
+    """Copy the template into `folder/name`; the name is checked before it becomes a
+    path ("../x" must not escape the demonstrators' folder)."""
     if not NAME.fullmatch(name):
         raise ConfigError(f"demonstrator name '{name}': use lowercase letters, digits and _ "
                           "(for example energy_lyon)")
+    target = Path(folder) / name
     if target.exists() and any(target.iterdir()):
         raise ConfigError(f"{target} already exists; choose another name")
     shutil.copytree(TEMPLATE_DIR, target, dirs_exist_ok=True,
@@ -37,4 +38,5 @@ class DemonstratorScaffolder(dg.Scaffolder):
     """`dg scaffold defs pipelines.components.Demonstrator <name>`."""
 
     def scaffold(self, request: dg.ScaffoldRequest) -> None:
-        scaffold_demonstrator(Path(request.target_path))
+        target = Path(request.target_path)
+        scaffold_demonstrator(target.parent, target.name)

@@ -90,14 +90,6 @@ def stale(folder: Path, demo_ids: list[str]) -> list[Path]:
             and path.parent.name not in demo_ids]
 
 
-def remove_stale(folder: Path, demo_ids: list[str]) -> list[str]:
-    """Delete the published folders of demonstrators that are not in `demo_ids`."""
-    removed = stale(folder, demo_ids)
-    for path in removed:
-        shutil.rmtree(path)
-    return [path.name for path in removed]
-
-
 @contextlib.contextmanager
 def set_aside_stale(folder: Path, demo_ids: list[str]) -> Iterator[list[str]]:
     """Move stale demonstrators out of the site's way; delete them only if the block

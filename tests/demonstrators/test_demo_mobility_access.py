@@ -122,14 +122,11 @@ def test_kdtree_is_the_approach_and_agrees_with_a_duckdb_spatial_join(demo, mobi
     assert found == set(np.flatnonzero(near)) and 0 < len(found) < len(cells_xy)
 
 
-def test_kdtree_scales_to_a_large_territory(mobility):
-    import time
-
+def test_kdtree_is_exact_on_a_large_territory(mobility):
+    # Its speed beside shapely's STRtree: benchmarks/bench_hot_paths.py.
     rng = np.random.default_rng(1)
     cells_xy, stops_xy = rng.uniform(0, 300_000, (300_000, 2)), rng.uniform(0, 300_000, (30_000, 2))
-    start = time.perf_counter()
     distances = mobility.nearest_distances(cells_xy, stops_xy)
-    assert time.perf_counter() - start < 5.0  # about 0.15 s on a 2-core machine
     sample = rng.choice(len(cells_xy), 50, replace=False)
     brute = np.sqrt(((cells_xy[sample, None, :] - stops_xy[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
     np.testing.assert_allclose(distances[sample], brute, rtol=1e-12)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -51,11 +49,8 @@ def test_offsets_not_values_are_reported_and_redaction_masks():
     assert redact(text) == "a [identifiant] b"
 
 
-def test_plotly_bundle_scan_is_fast_enough():
-    import plotly.offline
+def test_plotly_bundle_holds_no_identifier_but_its_licence_email():
+    import plotly.offline  # the scan's speed: benchmarks/bench_hot_paths.py
 
-    js = plotly.offline.get_plotlyjs()
-    start = time.perf_counter()
-    found = kinds(js)
-    assert time.perf_counter() - start < 3.0
+    found = kinds(plotly.offline.get_plotlyjs())
     assert found <= {"email"}   # only its licence banner, skipped by the audit by content

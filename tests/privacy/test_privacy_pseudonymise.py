@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 
 import numpy as np
 import pandas as pd
@@ -63,10 +62,8 @@ def test_float_identifiers_are_refused():
         pseudonymise(pd.Series([14012345678901.0]), KEY)
 
 
-def test_a_hundred_thousand_distinct_meters_take_well_under_a_second():
-    # One HMAC per distinct value (about 1.5 s per million on CI's cores).
+def test_a_hundred_thousand_distinct_meters_get_distinct_pseudonyms():
+    # One HMAC per distinct value; its speed beside a plain loop: benchmarks/bench_hot_paths.py.
     values = pd.Series(np.arange(10**13, 10**13 + 100_000).astype(str))
-    start = time.perf_counter()
     out = pseudonymise(values, KEY)
-    assert time.perf_counter() - start < 1.5
     assert out.nunique() == len(values)

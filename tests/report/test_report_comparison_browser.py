@@ -13,12 +13,11 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from pipelines.report.browser import VIEWPORT, launch_chromium, wait_for_charts
-from tests_support import require_browser
+from pipelines.report.browser import VIEWPORT, launch_chromium
+from tests_support import offline_context, open_page, require_browser
 
 pytestmark = pytest.mark.browser
 
-LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 PHONE = {"width": 390, "height": 844}
 PAGES = ("comparison/energy_precarity.html", "index.html", "est/site/energy_precarity.html")
 
@@ -30,60 +29,29 @@ def browser_pages(two_territories):
     from playwright.sync_api import sync_playwright
 
     blocked: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith(LOCAL_SCHEMES):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright, chromium)
         opened = {}
         for screen, viewport in (("desktop", VIEWPORT), ("phone", PHONE)):
-            context = browser.new_context(viewport=viewport)
-            context.set_offline(True)
-            context.route("**/*", only_local)
+            context = offline_context(browser, viewport, blocked)
             for name in PAGES:
-                opened[screen, name] = _open(context, two_territories / name)
+                opened[screen, name] = open_page(context, two_territories / name)
         yield opened, blocked
         browser.close()
-
-
-def _open(context, path: Path) -> dict:
-    page = context.new_page()
-    state = {"page": page, "errors": [], "failed": [], "loading": True}
-
-    def record(key: str, text: str) -> None:
-        if state["loading"]:  # later tests drive the page (axe-core): not the page's doing
-            state[key].append(text)
-
-    page.on("console", lambda m: record("errors", m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: record("errors", str(exc)))
-    page.on("requestfailed", lambda r: record("failed", f"{r.url} ({r.failure})"))
-    page.goto(path.resolve().as_uri(), wait_until="load")
-    try:
-        wait_for_charts(page, timeout_ms=15_000)
-    except Exception as exc:  # reported by the tests, not as a fixture error
-        state["errors"].append(f"charts not drawn: {exc}")
-    page.wait_for_timeout(200)  # let a late request or error surface
-    state["loading"] = False
-    return state
 
 
 def test_no_request_leaves_the_machine_no_request_fails_no_console_error(browser_pages):
     opened, blocked = browser_pages
     assert blocked == []
     for key, state in opened.items():
-        assert state["failed"] == [], key
-        assert state["errors"] == [], key
+        assert state.failed == [], key
+        assert state.errors == [], key
 
 
 def test_the_distribution_chart_draws_a_box_and_points_per_territory(browser_pages):
     opened, _ = browser_pages
     for screen in ("desktop", "phone"):
-        page = opened[screen, "comparison/energy_precarity.html"]["page"]
+        page = opened[screen, "comparison/energy_precarity.html"].page
         drawn = page.evaluate("""() => {
             const el = document.querySelector('#chart-repartition-territoires');
             return [el.classList.contains('js-plotly-plot'), el.querySelectorAll('g.trace.boxes').length,
@@ -96,7 +64,7 @@ def test_the_distribution_chart_draws_a_box_and_points_per_territory(browser_pag
 def test_no_horizontal_scroll_on_a_390_px_phone(browser_pages):
     opened, _ = browser_pages
     for name in PAGES:
-        page = opened["phone", name]["page"]
+        page = opened["phone", name].page
         widths = page.evaluate("""() => [document.documentElement.scrollWidth, document.body.scrollWidth,
             Math.max(0, ...Array.from(document.querySelectorAll('.chart')).map(c => c.getBoundingClientRect().right))]""")
         assert max(widths) <= PHONE["width"], f"{name}: {widths}"
@@ -104,7 +72,7 @@ def test_no_horizontal_scroll_on_a_390_px_phone(browser_pages):
 
 def test_the_comparison_prints_to_an_a4_pdf(browser_pages):
     opened, _ = browser_pages
-    pdf = opened["desktop", "comparison/energy_precarity.html"]["page"].pdf(format="A4", print_background=True)
+    pdf = opened["desktop", "comparison/energy_precarity.html"].page.pdf(format="A4", print_background=True)
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     assert boxes
@@ -115,7 +83,7 @@ def test_links_between_territories_and_comparison_resolve(browser_pages):
     opened, _ = browser_pages
     targets = {}
     for name in PAGES:
-        page = opened["desktop", name]["page"]
+        page = opened["desktop", name].page
         links = page.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
         for absolute in links:
             url = urlparse(absolute)
@@ -130,7 +98,7 @@ def test_links_between_territories_and_comparison_resolve(browser_pages):
 
 def test_the_link_from_a_territory_page_opens_the_comparison(browser_pages, two_territories):
     opened, _ = browser_pages
-    page = opened["desktop", "est/site/energy_precarity.html"]["page"].context.new_page()  # the open ones stay
+    page = opened["desktop", "est/site/energy_precarity.html"].page.context.new_page()  # the open ones stay
     page.goto((two_territories / "est" / "site" / "energy_precarity.html").resolve().as_uri())
     page.get_by_role("link", name="Comparer avec les autres territoires").click()
     page.wait_for_load_state("load")
@@ -143,6 +111,6 @@ def test_no_serious_or_critical_accessibility_violation(browser_pages):
 
     opened, _ = browser_pages
     for screen in ("desktop", "phone"):
-        results = Axe().run(opened[screen, "comparison/energy_precarity.html"]["page"])
+        results = Axe().run(opened[screen, "comparison/energy_precarity.html"].page)
         serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         assert serious == [], f"{screen}:\n{results.generate_report()}"

@@ -9,37 +9,18 @@ reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import geopandas as gpd
 import pytest
 
-from pipelines.report.browser import VIEWPORT, launch_chromium, wait_for_charts
+from pipelines.report.browser import VIEWPORT, launch_chromium
 from pipelines.report.formatting import display_value, format_fr, parse_fr
 from pipelines.report.site import build_site
-from tests_support import require_browser
+from tests_support import offline_context, open_page, require_browser
 
 pytestmark = pytest.mark.browser
-
-LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
-
-
-@dataclass
-class OpenPage:
-    """A page left open after loading, and what happened while it loaded.
-
-    ``errors`` and ``failed`` are frozen once the charts are drawn: later tests drive the
-    page (axe-core fetches the stylesheets with an XHR, which file:// refuses), and
-    what they cause is not the page's doing.
-    """
-
-    page: object
-    errors: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    loading: bool = True
-
 
 @pytest.fixture(scope="module")
 def site(published_outputs):
@@ -55,42 +36,12 @@ def pages(site):
 
     summary = site[0]
     blocked: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith(LOCAL_SCHEMES):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright, chromium)
-        context = browser.new_context(viewport=VIEWPORT)
-        context.set_offline(True)
-        context.route("**/*", only_local)
-        opened = {path.name: _open(context, path) for path in summary.pages}
+        context = offline_context(browser, VIEWPORT, blocked)
+        opened = {path.name: open_page(context, path) for path in summary.pages}
         yield opened, blocked
         browser.close()
-
-
-def _open(context, path: Path) -> OpenPage:
-    page = context.new_page()
-    state = OpenPage(page)
-    def record(target: list, text: str) -> None:
-        if state.loading:
-            target.append(text)
-
-    page.on("console", lambda m: record(state.errors, m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: record(state.errors, str(exc)))
-    page.on("requestfailed", lambda r: record(state.failed, f"{r.url} ({r.failure})"))
-    page.goto(path.resolve().as_uri(), wait_until="load")
-    try:
-        wait_for_charts(page, timeout_ms=15_000)
-    except Exception as exc:  # reported by the tests, not as a fixture error
-        state.errors.append(f"charts not drawn: {exc}")
-    page.wait_for_timeout(200)  # let a late request or error surface
-    state.loading = False
-    return state
 
 
 def test_no_request_leaves_the_machine_and_none_fails(pages):

@@ -49,7 +49,7 @@ def test_one_page_per_demonstrator_and_a_home_page(built):
     assert summary.demonstrators == ("energy_precarity", "mobility_access")
     assert all(p.is_file() for p in summary.pages)
     assert summary.size_bytes > 4_000_000  # Plotly's JavaScript, once
-    assert summary.build_seconds > 0 and summary.warnings == ()
+    assert summary.warnings == ()
 
 
 def test_plotly_is_shipped_once_and_pages_stay_small(built):

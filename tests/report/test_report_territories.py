@@ -11,7 +11,7 @@ import pytest
 
 from pipelines.errors import SourceError
 from pipelines.report import build_site
-from pipelines.report.territories import publish_territory_site, remove_stale, write_index
+from pipelines.report.territories import publish_territory_site, set_aside_stale, write_index
 
 
 def territory_copy(outputs, root, territory_id: str, name: str):
@@ -77,7 +77,9 @@ def test_remove_stale_keeps_the_site_and_hidden_folders(report_outputs, tmp_path
     folder = territory_copy(outputs, tmp_path, "est", "Est")
     (folder / ".energy_precarity.publish-staging-1").mkdir()
     (folder / ".energy_precarity.publish-staging-1" / "demonstrator.json").write_text("{}")
-    assert remove_stale(folder, ["energy_precarity"]) == ["mobility_access"]
+    with set_aside_stale(folder, ["energy_precarity"]) as removed:
+        assert removed == ["mobility_access"]
+    assert not (folder / "mobility_access").exists()
     assert (folder / ".energy_precarity.publish-staging-1").exists() and (folder / "energy_precarity").exists()
     assert write_index(tmp_path).exists()  # no site yet: the index says so
     assert "Aucun territoire" in (tmp_path / "index.html").read_text(encoding="utf-8")
