@@ -1,35 +1,90 @@
-"""The `datacites` command line."""
+"""The `datacites` command line (Typer + Rich).
+
+Exit codes scripts can rely on: 0 done, 1 a run, a check or an audit failed, 2 a user
+error (a card, a name, a path, an option). A user error never shows a traceback;
+``--debug`` shows it. Heavy modules (Dagster, pandas, the sample generator) are imported
+inside the commands, so that ``--help`` answers at once.
+"""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
+import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
 
 from pipelines import config
 from pipelines.errors import DatacitesError
 
+app = typer.Typer(
+    name="datacites", no_args_is_help=True, rich_markup_mode="rich", add_completion=False,
+    pretty_exceptions_enable=False,  # a bug's traceback stays plain, and never shows local values
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Demonstrators crossing public, private and anonymised personal data for French local authorities.\n\n"
+         "Start with [bold]datacites demo[/bold]; a real territory: [bold]datacites territory new[/bold], "
+         "[bold]datacites fetch[/bold], [bold]datacites run[/bold].")
+territory_app = typer.Typer(no_args_is_help=True, help="Territory cards: create one from the official geography.")
+app.add_typer(territory_app, name="territory")
+
+_debug = False
+EXIT_FAILED, EXIT_USER = 1, 2
+
+TerritoryOption = Annotated[str, typer.Option("--territory", "-t", help="territory id (sources/territories/<id>.yaml)",
+                                              show_default=True)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"datacites {version('datacites')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="print the version and exit")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="show the Python traceback of an error")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A Rich table on a terminal; tab-separated lines with a header when piped."""
+    if sys.stdout.isatty():
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        _console().print(table)
+    else:
+        print("\t".join(columns))
+        for row in rows:
+            print("\t".join(row))
+
+
+# --- sample territories -----------------------------------------------------------------
 
 def _profiles() -> dict[str, object]:
     """The sample generator's profiles by the id of the territory each generates."""
     from pipelines.sample import PROFILES
 
     return {profile.territory_id: profile for profile in PROFILES.values()}
-
-
-def cmd_sample(args) -> int:
-    from pipelines.sample import get_profile
-    from pipelines.sample.cli import main as sample_main
-
-    argv = ["--profile", args.profile, "--scale", str(args.scale)]
-    argv += (["--seed", str(args.seed)] if args.seed is not None else []) + (["--out", str(args.out)] if args.out else [])
-    rc = sample_main(argv)
-    folder = config.SOURCES_DIR / get_profile(args.profile).data_dir
-    if rc == 0 and (args.out is None or Path(args.out).resolve() == folder.resolve()):
-        (folder / ".generator").write_text(generator_fingerprint())  # `run` will not redo it
-    return rc
 
 
 def generator_fingerprint() -> str:
@@ -58,17 +113,152 @@ def ensure_sample(scale: float = 1, territory: str = "sample") -> None:
         stamp.write_text(fingerprint)
 
 
-def cmd_run(args) -> int:
+@app.command()
+def sample(
+    profile: Annotated[str, typer.Option(help="mainland (Lambert-93, EPSG:3035 grid) or overseas (Martinique-like, "
+                                              "EPSG:5490)")] = "mainland",
+    scale: Annotated[float, typer.Option(help="size multiplier; 1 = 4 communes, 40 IRIS (mainland)")] = 1.0,
+    seed: Annotated[Optional[int], typer.Option(help="random seed (default: the profile's)")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder (default: the profile's folder in sources/)")] = None,
+) -> None:
+    """Generate a FICTIONAL sample territory in the official formats.
+
+    Example: [bold]datacites sample --profile overseas[/bold]
+    """
+    from pipelines.sample import PROFILES, get_profile
+    from pipelines.sample.cli import sample_command
+
+    if profile not in PROFILES:
+        raise DatacitesError(f"--profile '{profile}': choose one of {', '.join(PROFILES)}")
+    try:
+        sample_command(scale, out, seed, profile=profile)
+    except ValueError as error:
+        raise DatacitesError(str(error)) from None
+    folder = config.SOURCES_DIR / get_profile(profile).data_dir
+    if out is None or Path(out).resolve() == folder.resolve():
+        (folder / ".generator").write_text(generator_fingerprint())  # `run` will not redo it
+
+
+# --- running ------------------------------------------------------------------------------
+
+def _checked_territory(territory_id: str):
+    import re
+
     from pipelines.catalogue import load_territory
+    from pipelines.catalogue.models import IDENTIFIER
+
+    if not re.fullmatch(IDENTIFIER, territory_id):
+        raise DatacitesError(f"--territory '{territory_id}': a territory id is lowercase letters, digits and _ "
+                             "(the name of its card sources/territories/<id>.yaml)")
+    return load_territory(territory_id)
+
+
+def _run_one(territory: str, demonstrators: list[str] | None, quiet: bool, prefix: str = "") -> bool:
+    """Run one territory in this process, showing each step as it ends."""
+    from pipelines.progress import set_listener
     from pipelines.run import run_all
 
-    ensure_sample(territory=args.territory)
-    if load_territory(args.territory).fictional:
+    ensure_sample(territory=territory)
+    if _checked_territory(territory).fictional:
         from pipelines.privacy import ensure_sample_key
 
         ensure_sample_key()  # per-clone key, accepted only for fictional territories
-    chosen = getattr(args, "demonstrator", None)
-    return 0 if run_all(args.territory, demonstrators=chosen).success else 1
+    with _progress(quiet, prefix) as listener:
+        set_listener(listener)
+        try:
+            return run_all(territory, demonstrators=demonstrators).success
+        finally:
+            set_listener(None)
+
+
+class _progress:
+    """A live display of the steps on a terminal; one line per finished step otherwise."""
+
+    def __init__(self, quiet: bool, prefix: str):
+        self.quiet, self.prefix, self.live = quiet, prefix, None
+
+    def __enter__(self):
+        if self.quiet:
+            return None
+        if sys.stdout.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.live = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                 console=_console(), transient=False)
+            self.live.start()
+            self.tasks = {}
+        return self.show
+
+    def show(self, event) -> None:
+        step = event.step.replace("__", "/")
+        took = f" ({event.seconds:.1f} s)" if event.seconds is not None else ""
+        if self.live is not None:
+            if event.kind == "start":
+                self.tasks[event.step] = self.live.add_task(f"{self.prefix}{step}", total=1)
+            else:
+                task = self.tasks.pop(event.step, None)
+                mark = "[green]✓[/green]" if event.kind == "done" else "[red]✗[/red]"
+                if task is not None:
+                    self.live.update(task, description=f"{mark} {self.prefix}{step}{took}", completed=1)
+        elif event.kind != "start":
+            print(f"{self.prefix}{'done' if event.kind == 'done' else 'failed'} {step}{took}", flush=True)
+
+    def __exit__(self, *exc) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def _run_in_child(args: tuple) -> bool:
+    territory, demonstrators, quiet = args
+    warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")
+    try:
+        return _run_one(territory, demonstrators, quiet, prefix=f"[{territory}] ")
+    except DatacitesError as exc:
+        print(f"datacites: {exc}", file=sys.stderr, flush=True)
+        return False
+
+
+def run_territories(territories: list[str], demonstrators: list[str] | None, jobs: int, quiet: bool) -> bool:
+    """Every territory, one after the other or `jobs` at a time (one process each)."""
+    for territory in territories:
+        _checked_territory(territory)  # a wrong id fails before anything runs
+    if jobs <= 1 or len(territories) == 1:
+        results = [_run_one(t, demonstrators, quiet, prefix=f"[{t}] " if len(territories) > 1 else "")
+                   for t in territories]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(_run_in_child, [(t, demonstrators, quiet) for t in territories]))
+    return all(results)
+
+
+@app.command()
+def run(
+    demonstrators: Annotated[Optional[list[str]], typer.Argument(
+        help="demonstrators to run (default: all), with the sources they read and the territory's site",
+        show_default=False)] = None,
+    territory: Annotated[Optional[list[str]], typer.Option(
+        "--territory", "-t", help="territory id, repeatable (default: sample)", show_default=False)] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="territories run at once")] = 1,
+    demonstrator: Annotated[Optional[list[str]], typer.Option(hidden=True)] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only failures and the result")] = False,
+) -> None:
+    """Materialise the chosen demonstrators (all by default) for one or more territories.
+
+    Examples:
+
+      [bold]datacites run[/bold]  (every demonstrator, territory 'sample')
+
+      [bold]datacites run mobility_access --territory lyon_8e[/bold]
+
+      [bold]datacites run --territory sample --territory overseas_sample --jobs 2[/bold]
+    """
+    chosen = list(demonstrators or []) + list(demonstrator or [])
+    territories = list(territory or [config.DEFAULT_TERRITORY])
+    if not run_territories(territories, chosen or None, jobs, quiet):
+        raise typer.Exit(EXIT_FAILED)
 
 
 def demo_territories(chosen: str | None) -> list[str]:
@@ -80,115 +270,240 @@ def demo_territories(chosen: str | None) -> list[str]:
     return [t for t in _profiles() if t in territory_ids()]
 
 
-def cmd_demo(args) -> int:
-    rc = 0
-    territories = demo_territories(args.territory)
-    for territory in territories:
-        print(f"territory '{territory}':", flush=True)
-        rc = max(rc, cmd_run(argparse.Namespace(**{**vars(args), "territory": territory})))
+@app.command()
+def demo(
+    territory: Annotated[Optional[str], typer.Option("--territory", "-t",
+                                                     help="one territory only (default: every fictional one)")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only failures and where the pages are")] = True,
+) -> None:
+    """Generate the fictional territories if missing, run them, print where the pages are."""
+    territories = demo_territories(territory)
+    ok = True
+    for one in territories:
+        print(f"territory '{one}':", flush=True)
+        ok = _run_one(one, None, quiet) and ok
     # Once every territory is published: a later one can add links to the earlier's pages.
-    for territory in territories:
-        site = config.OUTPUTS_DIR / territory / "site"
+    for one in territories:
+        site = config.OUTPUTS_DIR / one / "site"
         if (site / "index.html").exists():
             from pipelines.report import take_screenshots
 
-            shots = take_screenshots(site, config.OUTPUTS_DIR / territory / "screenshots")
-            print(f"  {territory}: file://{site / 'index.html'}" + (f" ({len(shots)} screenshots)" if shots else ""))
+            shots = take_screenshots(site, config.OUTPUTS_DIR / one / "screenshots")
+            print(f"  {one}: file://{site / 'index.html'}" + (f" ({len(shots)} screenshots)" if shots else ""))
     if (config.OUTPUTS_DIR / "index.html").exists():
         print(f"\nDemonstrator pages of every territory: {config.OUTPUTS_DIR / 'index.html'}\n"
               f"  open file://{config.OUTPUTS_DIR / 'index.html'}")
-    return rc
+    if not ok:
+        raise typer.Exit(EXIT_FAILED)
 
 
-def cmd_report(args) -> int:
+@app.command()
+def report(territory: TerritoryOption = config.DEFAULT_TERRITORY) -> None:
+    """Rebuild outputs/<territory>/site from the published tables (audited, swapped in)."""
     from pipelines.assets.build import demonstrator_ids
     from pipelines.components.loading import load_demonstrators
     from pipelines.report.territories import publish_territory_site
 
-    folder = config.OUTPUTS_DIR / args.territory
-    # the same audited swap as the `site` asset; demonstrators no longer in the project go
-    built = publish_territory_site(args.territory, demonstrator_ids(load_demonstrators()))
-    print(f"site written to {folder / 'site' / 'index.html'} ({built.pages} pages); "
-          f"every territory: {built.index}")
-    return 0
+    _checked_territory(territory)
+    folder = config.OUTPUTS_DIR / territory
+    built = publish_territory_site(territory, demonstrator_ids(load_demonstrators()))
+    print(f"site written to {folder / 'site' / 'index.html'} ({built.pages} pages); every territory: {built.index}")
 
 
-def cmd_audit(args) -> int:
+@app.command()
+def audit(path: Annotated[Optional[Path], typer.Argument(help="folder of outputs (default: outputs/)")] = None) -> None:
+    """Disclosure audit of a folder of outputs; exit 1 on a finding."""
     from pipelines.privacy import main_audit
 
-    return main_audit([args.path] if args.path else [])
+    rc = main_audit([str(path)] if path else [])
+    if rc:
+        raise typer.Exit(rc)
 
 
-def cmd_check(args) -> int:
-    from pipelines.assets.build import build_assets, check_territories
+# --- looking -----------------------------------------------------------------------------
 
-    valid, problems = check_territories()
-    assets, checks = build_assets()
-    print(f"{len(assets)} assets and {len(checks)} checks, partitioned by territory "
-          f"({', '.join(valid)}); privacy rules hold")
-    for problem in problems:
-        print(f"datacites: territory left out: {problem}", file=sys.stderr)
-    return 2 if problems else 0
+@app.command()
+def check() -> None:
+    """Validate every card, territory and demonstrator at once, then build the definitions.
 
+    Lists every problem with its file, line and field (exit 2); then the files each
+    territory lacks, as notes (`run` needs them, the definitions do not).
 
-def cmd_sources(args) -> int:
-    from pipelines.catalogue import load_sources, load_territory, source_path
+    Example: [bold]datacites check[/bold]
+    """
+    from pipelines.assets.build import build_definitions
+    from pipelines.catalogue.validate import check_project
+    from pipelines.components.build import check_indicators
 
-    territory = load_territory(args.territory)
-    for card in load_sources().values():
-        path = source_path(card, territory)
-        state = "present" if path.exists() else "missing"
-        print(f"{card.id:24} {card.sensitivity:9} {card.format:16} {state:8} {card.producer} — {card.licence}")
-    return 0
-
-
-def cmd_new(args) -> int:
-    from pipelines.components.scaffold import scaffold_demonstrator
-
-    target = scaffold_demonstrator(config.DEMONSTRATORS_DIR, args.name)
-    print(f"new demonstrator in {target}: edit defs.yaml, indicators.yaml and demonstrator.py, "
-          "then `datacites check`")
-    return 0
+    report = check_project(indicators=check_indicators, build=build_definitions)
+    for problem in report.problems:
+        print(f"datacites: {problem}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"note: {warning}")
+    if report.problems:
+        print(f"{len(report.problems)} problem(s); nothing was run", file=sys.stderr)
+        raise typer.Exit(EXIT_USER)
+    defs = report.definitions
+    print(f"{len(defs.assets or [])} assets and {len(defs.asset_checks or [])} checks, partitioned by territory "
+          f"({', '.join(report.territories)}); privacy rules hold")
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="datacites", description="Demonstrators crossing public, private and personal data.")
-    sub = p.add_subparsers(dest="command", required=True)
-    territory = argparse.ArgumentParser(add_help=False)
-    territory.add_argument("--territory", default=config.DEFAULT_TERRITORY, help="territory id (sources/territories/<id>.yaml)")
-    from pipelines.sample.cli import add_arguments
+@app.command()
+def sources(territory: TerritoryOption = config.DEFAULT_TERRITORY) -> None:
+    """List the source cards, the file each expects for the territory, and its state.
 
-    add_arguments(sub.add_parser("sample", help="generate the fictional sample territory")).set_defaults(func=cmd_sample)
-    run = sub.add_parser("run", parents=[territory], help="materialise every demonstrator, or those chosen")
-    run.add_argument("--demonstrator", action="append", default=None, metavar="ID",
-                     help="only this demonstrator (repeatable), with what it reads and the territory's site")
-    run.set_defaults(func=cmd_run)
-    demo = sub.add_parser("demo", help="generate the fictional territories if missing, run them, print where the "
-                                       "pages are")
-    demo.add_argument("--territory", default=None, help="one territory only (default: every fictional one)")
-    demo.set_defaults(func=cmd_demo)
-    sub.add_parser("report", parents=[territory],
-                   help="rebuild outputs/<territory>/site from the published tables").set_defaults(func=cmd_report)
-    a = sub.add_parser("audit", help="disclosure audit of a folder of outputs; exit 1 on a finding")
-    a.add_argument("path", nargs="?", default=None)
-    a.set_defaults(func=cmd_audit)
-    sub.add_parser("check", parents=[territory], help="load every card and verify the privacy rules").set_defaults(func=cmd_check)
-    sub.add_parser("sources", parents=[territory], help="list the source cards and their files").set_defaults(func=cmd_sources)
-    n = sub.add_parser("new", help="copy demonstrators/_template to a new demonstrator")
-    n.add_argument("name")
-    n.set_defaults(func=cmd_new)
-    return p
+    Example: [bold]datacites sources --territory lyon_8e[/bold]
+    """
+    from pipelines.catalogue import territory_sources
+    from pipelines.catalogue.validate import source_files
 
+    chosen = _checked_territory(territory)
+    rows = []
+    for item in source_files(chosen, territory_sources(chosen)):
+        card, path = item.card, item.path
+        shown = path.relative_to(config.SOURCES_DIR) if path.is_relative_to(config.SOURCES_DIR) else path
+        rows.append([card.id, card.sensitivity, card.format, item.state, f"sources/{shown}", card.producer,
+                     card.licence])
+    _table(f"Sources of territory '{territory}'",
+           ["source", "sensitivity", "format", "state", "expected file", "producer", "licence"], rows)
+
+
+@app.command("list")
+def list_() -> None:
+    """Territories, demonstrators, and what each territory has published."""
+    import json
+
+    from pipelines.assets.build import demonstrator_ids
+    from pipelines.catalogue import load_territory, territory_ids
+    from pipelines.components.loading import load_demonstrators
+
+    rows = []
+    for territory_id in territory_ids():
+        try:
+            territory = load_territory(territory_id)
+            name, kind = territory.name, "fictional" if territory.fictional else "real"
+        except DatacitesError:
+            name, kind = "(card invalid: datacites check)", "?"
+        published = []
+        for doc in sorted((config.OUTPUTS_DIR / territory_id).glob("*/demonstrator.json")):
+            data = json.loads(doc.read_text(encoding="utf-8"))
+            published.append(f"{data['id']} ({str(data.get('generated_at', ''))[:10]})")
+        rows.append([territory_id, name, kind, ", ".join(published) or "nothing yet"])
+    _table("Territories", ["territory", "name", "kind", "published"], rows)
+    import yaml
+
+    demos = []
+    for demo_id in demonstrator_ids(load_demonstrators()):
+        data = yaml.safe_load((config.DEMONSTRATORS_DIR / demo_id / "defs.yaml").read_text(encoding="utf-8"))
+        card = data.get("attributes", {})
+        demos.append([demo_id, str(card.get("title", "")), str(card.get("theme", "")),
+                      "draft" if card.get("draft") else "on the site", ", ".join(card.get("sources", []))])
+    _table("Demonstrators", ["demonstrator", "title", "theme", "state", "sources"], demos)
+
+
+# --- creating ----------------------------------------------------------------------------
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="the new demonstrator's id: lowercase letters, digits and _")],
+    from_: Annotated[str, typer.Option("--from", help="demonstrator to copy, or _template for an empty one")] = "_template",
+    territory: Annotated[Optional[str], typer.Option("--territory", "-t",
+                                                     help="check the copy can run for this territory")] = None,
+) -> None:
+    """Create a demonstrator: a copy of another (renamed, marked draft) or of the template.
+
+    Example: [bold]datacites new energy_lyon --from energy_precarity --territory lyon_8e[/bold]
+    """
+    from pipelines.components.scaffold import clone_demonstrator, scaffold_demonstrator
+
+    if from_ == "_template":
+        target = scaffold_demonstrator(config.DEMONSTRATORS_DIR, name)
+    else:
+        target = clone_demonstrator(config.DEMONSTRATORS_DIR, from_, name,
+                                    territory=_checked_territory(territory) if territory else None)
+    run_hint = f"datacites run {name}" + (f" --territory {territory}" if territory else "")
+    print(f"new demonstrator in {target} (draft: true keeps it off the officials' site)\n"
+          f"next: edit defs.yaml, indicators.yaml and its module, then `datacites check` and `{run_hint}`")
+
+
+@territory_app.command("new")
+def territory_new(
+    territory_id: Annotated[str, typer.Argument(metavar="ID", help="the territory's id (its card's file name)")],
+    epci: Annotated[Optional[str], typer.Option(help="SIREN of an EPCI: its member communes")] = None,
+    communes: Annotated[Optional[list[str]], typer.Option("--communes", "--commune",
+                                                          help="INSEE code of a commune, repeatable")] = None,
+    name: Annotated[Optional[str], typer.Option(help="the territory's name (default: the EPCI's or commune's)")] = None,
+    arrondissements: Annotated[bool, typer.Option(help="list Paris, Lyon and Marseille by arrondissement")] = False,
+    cog: Annotated[Optional[Path], typer.Option(help="folder of the INSEE COG files (communes.json, epci.json, "
+                                                     "departements.json)")] = None,
+) -> None:
+    """Write sources/territories/ID.yaml from the official code list (INSEE COG).
+
+    Examples:
+
+      [bold]datacites territory new rennes --epci 243500139 --cog path/to/cog2026[/bold]
+
+      [bold]datacites territory new lyon8 --communes 69388[/bold]
+    """
+    from pipelines.onboarding import write_territory_card
+
+    folder = cog or config.CACHE_DIR / "cog"
+    path = write_territory_card(folder, config.TERRITORIES_DIR, territory_id, epci=epci,
+                                communes=list(communes) if communes else None, name=name,
+                                arrondissements=arrondissements)
+    print(f"territory card written to {path}\n"
+          f"next: `datacites sources --territory {territory_id}` shows the files it expects; "
+          f"`datacites fetch --territory {territory_id}` brings the national ones")
+
+
+@app.command()
+def fetch(
+    territory: TerritoryOption = config.DEFAULT_TERRITORY,
+    source: Annotated[Optional[list[str]], typer.Argument(help="sources to fetch (default: every one with an "
+                                                               "address)", show_default=False)] = None,
+    mirror: Annotated[Optional[str], typer.Option(help="base URL replacing the producers' hosts (a regional "
+                                                       "mirror)")] = None,
+    force: Annotated[bool, typer.Option(help="download again even what the cache holds")] = False,
+) -> None:
+    """Download the national open files a territory needs into sources/cache/<territory>/, cut to it.
+
+    Checksummed and resumable; the addresses live in the source cards (`download:`).
+    """
+    from pipelines.fetch import describe, fetch_territory
+
+    chosen = _checked_territory(territory)
+    results = fetch_territory(territory, list(source) if source else None, mirror=mirror, force=force,
+                              progress=sys.stderr.isatty())
+    for result in results:
+        print(describe(result, config.SOURCES_DIR))
+    if chosen.data_dir != f"cache/{territory}":
+        print(f"note: territory '{territory}' reads its files from sources/{chosen.data_dir}; to use the fetched "
+              f"ones, set `data_dir: cache/{territory}` in its card")
+
+
+# --- entry point ---------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return its exit code (user errors: 2, no traceback)."""
     # Dagster flags parts of its own API as beta or preview on every run: noise for users.
     warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")
-    args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        app(args=argv, prog_name="datacites")  # usage errors: Typer's message and suggestion, exit 2
+        return 0
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_USER)
     except DatacitesError as exc:
+        if _debug:
+            raise
         print(f"datacites: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USER
+    except KeyboardInterrupt:
+        print("datacites: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `datacites sources | head`: the reader left, nothing to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

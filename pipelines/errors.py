@@ -42,5 +42,9 @@ class ConfigError(DatacitesError):
     """A YAML card (source, territory, demonstrator) is invalid."""
 
 
+class StepError(DatacitesError):
+    """A demonstrator's own code failed in one of its steps (a bug, not bad input)."""
+
+
 class PrivacyError(DatacitesError):
     """A rule protecting personal or business data would be broken."""

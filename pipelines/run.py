@@ -22,11 +22,44 @@ def dagster_home() -> str:
     return home
 
 
-def root_cause(error) -> str:
-    """The innermost error message of a Dagster failure: the one a person can act on."""
-    while error is not None and error.cause is not None:
-        error = error.cause
-    return error.message.strip() if error else "unknown error"
+def _chain(error) -> list:
+    chain = []
+    while error is not None and len(chain) < 20:
+        chain.append(error)
+        error = error.cause or getattr(error, "context", None)
+    return chain
+
+
+def root_cause(error, *, personal: bool = False) -> str:
+    """What a person can act on: the project's own message (file, row, column, fix), then
+    the library's innermost cause after it; only the innermost when the project raised
+    nothing. A step reading personal data gives the cause's class, never its text."""
+    from pipelines.errors import DatacitesError
+
+    ours = _own_errors(DatacitesError)
+    chain = _chain(error)
+    if not chain:
+        return "unknown error"
+    own = next((e for e in chain if e.cls_name in ours), None)
+    innermost = chain[-1]
+    if own is None:
+        return f"{innermost.cls_name}: {innermost.message.strip()}" if not personal else innermost.cls_name
+    text = own.message.strip()
+    if own.cls_name in {"DagsterExecutionStepExecutionError"}:  # pragma: no cover - defensive
+        return text
+    if innermost is not own and innermost.cls_name not in ours:
+        cause = innermost.cls_name if personal else f"{innermost.cls_name}: {innermost.message.strip()[:300]}"
+        text += f" (cause: {cause})"
+    return text
+
+
+def _own_errors(base: type) -> set[str]:
+    names, todo = set(), [base]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return names
 
 
 def selection(defs: dg.Definitions, demonstrators: list[str] | None) -> list[dg.AssetKey] | None:
@@ -61,7 +94,8 @@ def run_all(territory: str | None = None, *, demonstrators: list[str] | None = N
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=territory, asset_selection=keys,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}})
+    personal = {key.to_python_identifier() for key, level in _levels(defs).items() if level == "personal"}
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
             evaluation = event.event_specific_data
@@ -69,6 +103,19 @@ def run_all(territory: str | None = None, *, demonstrators: list[str] | None = N
             print(f"CHECK FAILED {evaluation.asset_key.to_user_string()}: {evaluation.check_name}: "
                   f"{details.get('problems') or details.get('report') or ''}")
         if event.event_type_value == "STEP_FAILURE":
-            print(f"FAILED {event.step_key}: {root_cause(event.step_failure_data.error)}")
-    print(f"run {'succeeded' if result.success else 'FAILED'}: {result.run_id}")
+            print(f"FAILED {event.step_key}: "
+                  f"{root_cause(event.step_failure_data.error, personal=event.step_key in personal)}")
+    print(f"run {'succeeded' if result.success else 'FAILED'} for territory '{territory}': {result.run_id}")
     return result
+
+
+def _levels(defs: dg.Definitions) -> dict[dg.AssetKey, str]:
+    """Sensitivity tag of every asset (a step failing on a personal one shows no library text)."""
+    from pipelines.assets.sensitivity import TAG
+
+    levels = {}
+    for assets in defs.assets or []:
+        for key in getattr(assets, "keys", []):
+            tags = assets.tags_by_key.get(key, {}) if hasattr(assets, "tags_by_key") else {}
+            levels[key] = tags.get(TAG, "")
+    return levels

@@ -112,3 +112,15 @@ def test_published_with_the_real_credits_and_no_fictional_banner(lyon):
     assert "fictif" not in texts.lower() and "fictive" not in texts.lower() and "banner-fictional" not in texts
     done = run_cli(["audit", str(lyon["out"])], lyon["env"], lyon["root"])
     assert "audit passed" in done.stdout
+
+
+def test_the_page_says_what_the_files_cannot_tell_and_never_calls_a_zone_without_data_secret(lyon):
+    """The territory's own caveats (DPE of new dwellings only, Enedis electricity only)
+    reach the page; IRIS with no new dwelling diagnosed are said to have no data, not to
+    be hidden by secrecy (the DPE are public: nothing of theirs is secret)."""
+    page = (lyon["root"] / "outputs" / "lyon_8e" / "site" / "energy_precarity.html").read_text(encoding="utf-8")
+    page = page.replace("&#39;", "'").replace("\u00a0", " ")
+    assert "Seuls les logements neufs sont diagnostiqués" in page and "Électricité seulement" in page
+    doc = lyon["doc"]
+    assert {c["id"] for c in doc["source_caveats"]} == {"dpe", "operator_consumption"}
+    assert "faute de données dans la source" in page

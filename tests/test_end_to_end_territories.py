@@ -189,3 +189,71 @@ def test_without_the_grid_the_energy_shares_come_from_the_iris_poverty_rate(samp
     main = next(i for i in doc["indicators"] if i["id"] == "share_households_low_income_fg")
     assert "filosofi_200m" not in main["sources"] and "filosofi_iris" in main["sources"]
     assert "share_households_low_income_fg" not in doc["territory_values"]  # no counts, no territory value
+
+
+COMMUNES_ONLY = """id: bus_communes
+name: Agglomération du bus, communes seules
+fictional: false
+data_dir: bus_communes
+sources:
+  gtfs_bus:
+    producer: Régie des transports de l'agglomération du bus
+    attribution: "Régie des transports de l'agglomération du bus — GTFS"
+    licence: ODbL 1.0
+    date: "2026"
+  iris: {absent: true}
+  filosofi_200m: {absent: true}
+  travel_survey: {absent: true}
+  carsharing_trips: {absent: true}
+"""
+
+
+def test_a_territory_with_only_a_bus_network_and_commune_contours_publishes_mobility(sample_project):
+    """The data engineer of the issue: a GTFS and the commune contours, no IRIS, no grid,
+    no shared data. Mobility publishes per commune what needs no population (frequent
+    stops, the area near them), says what IRIS and the grid would add, credits the real
+    producer. Recomputed independently: stops from the sample's own IRIS table summed by
+    commune, the area by sampling points on a 20 m lattice."""
+    import geopandas as gpd
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    from pipelines.connectors.registry import get_connector
+
+    root = sample_project["root"]
+    folder = root / "sources" / "bus_communes"
+    folder.mkdir()
+    for name in ("communes.gpkg", "gtfs_bus.zip"):
+        (folder / name).symlink_to(root / "sources" / "sample" / name)
+    run_with_card(sample_project, "bus_communes", COMMUNES_ONLY, "mobility_access")
+    demo = "mobility_access"
+    published = root / "outputs" / "bus_communes" / demo
+    assert not list(published.glob("*_iris*"))  # no IRIS, no IRIS table
+    table = gpd.read_parquet(published / f"{demo}_commune.parquet").set_index("code_commune")
+    assert not {"population", "share_population_served", "population_far_from_stops"} & set(table.columns)
+    sample_iris = pd.read_csv(root / "outputs" / "sample" / demo / f"{demo}_iris.csv",
+                              dtype={"code_iris": str, "code_commune": str})
+    expected = sample_iris.groupby("code_commune")["frequent_stops"].sum()
+    pd.testing.assert_series_equal(table["frequent_stops"].sort_index(), expected.sort_index().astype("float64"),
+                                   check_names=False)
+    assert table["frequent_stops"].sum() > 0
+    # the area within 400 m of a frequent stop, by counting lattice points
+    stops = get_connector("gtfs")(root / "sources" / "sample" / "gtfs_bus.zip", working_crs="EPSG:2154")
+    frequent = stops.loc[stops["departures"] >= 100, ["x", "y"]].to_numpy()
+    tree = cKDTree(frequent)
+    for code, row in table.iterrows():
+        xmin, ymin, xmax, ymax = row.geometry.bounds
+        xs, ys = np.meshgrid(np.arange(xmin + 10, xmax, 20), np.arange(ymin + 10, ymax, 20))
+        points = gpd.GeoSeries(gpd.points_from_xy(xs.ravel(), ys.ravel()), crs=table.crs)
+        inside = points[points.within(row.geometry)]
+        near = tree.query(np.column_stack([inside.x, inside.y]))[0] <= 400
+        assert row["share_area_served"] == pytest.approx(near.mean(), abs=0.01), code
+    doc = document(root / "outputs", "bus_communes", demo)
+    assert doc["main_indicator"] == "share_area_served"
+    assert [h["indicator"] for h in doc["headlines"]] == ["share_area_served"]
+    assert {s["id"] for s in doc["sources"]} == {"communes", "gtfs_bus"}
+    assert {m["id"] for m in doc["missing_public"]} == {"iris", "filosofi_200m"}
+    page = (root / "outputs" / "bus_communes" / "site" / f"{demo}.html").read_text(encoding="utf-8")
+    assert "Régie des transports de l'agglomération du bus" in page.replace("&#39;", "'")
+    assert "banner-fictional" not in page and "Avec données partagées" not in page
+    assert "les contours IRIS détailleraient" in page.replace("&#39;", "'")

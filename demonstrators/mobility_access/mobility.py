@@ -31,7 +31,15 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from pipelines.api import StepContext, check_crs, format_fr, headline, interpolate_area_weighted, protected_cells
+from pipelines.api import (
+    StepContext,
+    assign_points_to_zones,
+    check_crs,
+    format_fr,
+    headline,
+    interpolate_area_weighted,
+    protected_cells,
+)
 
 IRIS_COLUMNS = ["code_iris", "nom_iris", "code_commune", "nom_commune"]
 ACCESS = ["population", "population_served", "population_far_from_stops"]
@@ -75,6 +83,10 @@ def cell_access(grid: gpd.GeoDataFrame, stops: pd.DataFrame, *, ctx: StepContext
     crs = ctx.territory.working_crs
     check_crs(stops, crs, layer="stops")
     params = ctx.params
+    if grid.empty:  # a territory without the 200 m grid: no inhabitants to place
+        cells = gpd.GeoDataFrame({"idcar_200m": pd.Series(dtype="str")}, geometry=[], crs=crs)
+        cells.attrs["day"] = stops.attrs.get("day")
+        return cells
     centres = grid.geometry.centroid.to_crs(crs)
     xy = np.column_stack([centres.x.to_numpy(), centres.y.to_numpy()])
     departures = stops["departures"].to_numpy()
@@ -91,17 +103,50 @@ def cell_access(grid: gpd.GeoDataFrame, stops: pd.DataFrame, *, ctx: StepContext
     return cells
 
 
-def access_by_iris(cells: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
-    """Inhabitants, inhabitants served and far from any stop per IRIS, split by area."""
+def access_by_zone(cells: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, zone_id: str, crs: str) -> pd.DataFrame:
+    """Inhabitants, inhabitants served and far from any stop per zone, split by area;
+    missing values for every zone when the territory has no population grid."""
+    if cells.empty or "ind" not in cells:
+        return pd.DataFrame({zone_id: zones[zone_id].to_numpy(), **{c: np.nan for c in ACCESS}})
     ind = cells["ind"].fillna(0.0)
     source = gpd.GeoDataFrame({"population": ind, "population_served": ind.where(cells["served"], 0.0),
                                "population_far_from_stops": ind.where(cells["far"], 0.0)},
                               geometry=cells.geometry, crs=cells.crs)
-    result = interpolate_area_weighted(source, iris[["code_iris", "geometry"]], columns=ACCESS,
-                                       target_id="code_iris", crs=ctx.territory.working_crs)
-    table = iris[["code_iris"]].merge(result, on="code_iris", how="left").fillna({c: 0.0 for c in ACCESS})
+    result = interpolate_area_weighted(source, zones[[zone_id, "geometry"]], columns=ACCESS,
+                                       target_id=zone_id, crs=crs)
+    return zones[[zone_id]].merge(result, on=zone_id, how="left").fillna({c: 0.0 for c in ACCESS})
+
+
+def access_by_iris(cells: gpd.GeoDataFrame, iris: gpd.GeoDataFrame, *, ctx: StepContext) -> pd.DataFrame:
+    """Inhabitants, inhabitants served and far from any stop per IRIS, split by area
+    (nothing for a territory without IRIS: its communes take the cells directly)."""
+    if iris.empty:
+        return pd.DataFrame({"code_iris": pd.Series(dtype="str"), **{c: pd.Series(dtype="float64") for c in ACCESS}})
+    table = access_by_zone(cells, iris, "code_iris", ctx.territory.working_crs)
     table.attrs["day"] = cells.attrs.get("day")
     return table
+
+
+def service_by_zone(stops: pd.DataFrame, zones: gpd.GeoDataFrame, zone_id: str, *, ctx: StepContext) -> pd.DataFrame:
+    """Per zone: the frequent stops it holds and the share of its area within
+    ``distance_m`` (straight line) of one of them. Needs no population: a territory
+    without the 200 m grid still has these."""
+    crs = ctx.territory.working_crs
+    params = ctx.params
+    located = stops[["x", "y"]].notna().all(axis=1) & (stops["departures"] >= params["min_departures"])
+    frequent = stops.loc[located, ["x", "y"]].astype("float64")
+    frequent.attrs["crs"] = crs
+    assigned = assign_points_to_zones(frequent, zones, zone_id=zone_id, crs=crs).zone_ids
+    counts = pd.Series(assigned).value_counts()
+    reach = gpd.GeoSeries(gpd.points_from_xy(frequent["x"], frequent["y"]), crs=crs).buffer(
+        params["distance_m"], quad_segs=32).union_all() if len(frequent) else None
+    areas = zones.geometry.area.to_numpy()
+    served = zones.geometry.intersection(reach).area.to_numpy() if reach is not None else np.zeros(len(zones))
+    return pd.DataFrame({zone_id: zones[zone_id].to_numpy(),
+                         "frequent_stops": zones[zone_id].map(counts).fillna(0).astype("float64").to_numpy(),
+                         # (an IRIS wholly served can come out a few 1e-16 above 1 in floating point)
+                         "share_area_served": np.where(areas > 0, np.minimum(served / np.where(areas > 0, areas, 1), 1.0),
+                                                       np.nan)})
 
 
 # --- protected aggregates ---------------------------------------------------------------
@@ -153,17 +198,25 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
 # --- published tables -------------------------------------------------------------------
 
 
-def indicators_by_iris(access, survey, carsharing, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:
+def indicators_by_iris(access, survey, carsharing, iris, stops, *, ctx: StepContext) -> gpd.GeoDataFrame:
     """The published per-IRIS table."""
     table = iris[IRIS_COLUMNS + ["geometry"]].merge(access, on="code_iris")
+    table = table.merge(service_by_zone(stops, iris, "code_iris", ctx=ctx), on="code_iris", how="left")
     table = _with_protected(table, survey, carsharing, "iris", "code_iris", ctx)
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)
 
 
-def indicators_by_commune(access, survey, carsharing, iris, communes, *, ctx: StepContext) -> gpd.GeoDataFrame:
-    """The published per-commune table: IRIS counts summed, protected aggregates joined."""
-    counts = access.merge(iris[["code_iris", "code_commune"]], on="code_iris").groupby("code_commune")[ACCESS].sum()
-    table = communes[["code_commune", "nom_commune", "geometry"]].merge(counts.reset_index(), on="code_commune")
+def indicators_by_commune(access, survey, carsharing, iris, communes, cells, stops, *,
+                          ctx: StepContext) -> gpd.GeoDataFrame:
+    """The published per-commune table: IRIS counts summed (a territory without IRIS
+    splits the cells over its communes directly), protected aggregates joined."""
+    if ctx.has("iris"):
+        counts = access.merge(iris[["code_iris", "code_commune"]], on="code_iris").groupby("code_commune")[ACCESS].sum()
+        counts = counts.reset_index()
+    else:
+        counts = access_by_zone(cells, communes, "code_commune", ctx.territory.working_crs)
+    table = communes[["code_commune", "nom_commune", "geometry"]].merge(counts, on="code_commune")
+    table = table.merge(service_by_zone(stops, communes, "code_commune", ctx=ctx), on="code_commune", how="left")
     table = _with_protected(table, survey, carsharing, "commune", "code_commune", ctx)
     return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=communes.crs)
 
@@ -182,10 +235,21 @@ def territory_figures(carsharing: pd.DataFrame, stops: pd.DataFrame, *, ctx: Ste
 # --- summary for the report -------------------------------------------------------------
 
 
-def territory_values(iris_table: pd.DataFrame, territory: pd.DataFrame) -> pd.Series:
-    """Territory-wide values: access summed over IRIS; survey over its published IRIS;
-    car-sharing from the operator's protected territory total."""
-    values = iris_table[ACCESS].sum()
+def territory_values(iris_table: pd.DataFrame, territory: pd.DataFrame,
+                     commune_table: pd.DataFrame | None = None) -> pd.Series:
+    """Territory-wide values: access summed over IRIS (over communes for a territory
+    without IRIS); survey over its published IRIS; car-sharing from the operator's
+    protected territory total; frequent stops counted, and the area near them over the
+    whole area."""
+    zones = commune_table if iris_table.empty and commune_table is not None else iris_table
+    values = zones[ACCESS].sum(min_count=1)
+    if "frequent_stops" in zones:
+        values["frequent_stops"] = zones["frequent_stops"].sum()
+        area = zones.geometry.area if hasattr(zones, "geometry") else None
+        if area is not None and area.sum() > 0:
+            values["share_area_served"] = float((zones["share_area_served"] * area).sum() / area.sum())
+    if iris_table.empty:
+        iris_table = pd.DataFrame(columns=[*SURVEY, "share_trips_car"])
     published = iris_table.dropna(subset=["survey_trips", "share_trips_car"])
     trips = published["survey_trips"].sum()
     # the count is published for the territory only when no IRIS is hidden: a partial sum
@@ -236,15 +300,16 @@ def crossing(iris_table: pd.DataFrame, values: pd.Series, ctx) -> dict:
             "iris_poorly_served": len(poorly), "iris_car_dependent": len(car_bound)}
 
 
-def summarise(iris: pd.DataFrame, territory: pd.DataFrame, *, ctx: StepContext) -> dict:
+def summarise(iris: pd.DataFrame, commune: pd.DataFrame, territory: pd.DataFrame, *, ctx: StepContext) -> dict:
     """Headline figures and what crossing the survey adds (the framework adds the privacy note)."""
-    values = territory_values(iris, territory)
-    headlines = [headline(ctx.registry[i], float(values[i])) for i in ctx.demonstrator.headlines]
+    values = territory_values(iris, territory, commune)
+    headlines = [headline(ctx.registry[i], float(values[i])) for i in ctx.demonstrator.headlines
+                 if i in values and pd.notna(values[i])]
     day = territory["day"].iloc[0]
     for item in headlines:
         if item["indicator"] in SURVEY:
             item["explanation"] = _scope(item["explanation"], "Valeur pour l'ensemble des IRIS où l'enquête est publiée.")
-        elif item["indicator"] in ("share_population_served", "population_far_from_stops") and day:
+        elif item["indicator"] in ("share_population_served", "population_far_from_stops", "share_area_served") and day:
             item["explanation"] += f" Jour compté : {_french_date(day)}." + _left_out(territory)
     kept = {i: float(values[i]) for i in ctx.demonstrator.indicators if i in values and pd.notna(values[i])}
     shared = [crossing(iris, values, ctx)] if ctx.has("travel_survey") else []

@@ -16,6 +16,7 @@ from pipelines.assets.sources import raw_spec, staged_asset
 from pipelines.assets.store import ParquetStore
 from pipelines.catalogue import load_sources, load_territory, territory_ids, territory_sources
 from pipelines.errors import ConfigError
+from pipelines.progress import progress_logger
 
 log = logging.getLogger("datacites")
 
@@ -73,6 +74,8 @@ def build_definitions() -> dg.Definitions:
     own = dg.Definitions(
         assets=source_assets() + ([site_asset(demos)] if demos else []),
         resources={"io_manager": ParquetStore(base_dir=str(config.STORE_DIR))},
+        # the console (quiet unless asked) and the command line's progress display
+        loggers={"console": dg.colored_console_logger, "progress": progress_logger},
         jobs=[dg.define_asset_job("all_demonstrators", selection=dg.AssetSelection.all(),
                                   partitions_def=territory_partitions(),
                                   description="Every source, demonstrator and the site, for one territory "

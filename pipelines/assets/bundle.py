@@ -122,6 +122,13 @@ def indicator_entry(indicator, territory, demo) -> dict:
     return entry
 
 
+def main_indicator(demo, shown: set[str]) -> str:
+    """The demonstrator's main indicator, or, for a territory that cannot compute it (no
+    population grid, say), its first headline that it can."""
+    candidates = [demo.main_indicator, *demo.headlines, *demo.indicators]
+    return next((i for i in candidates if i in shown), demo.main_indicator)
+
+
 def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list, shown: set[str]) -> dict:
     """`demonstrator.json`: everything the report shows besides the tables; a figure of
     an indicator the territory cannot compute (not in `shown`) is never shown, not even as "n/a"."""
@@ -131,7 +138,7 @@ def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list,
         "territory": {"id": ctx.territory.id, "name": ctx.territory.name, "fictional": ctx.territory.fictional},
         "data_date": max(card.date for card in sources),
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "main_indicator": demo.main_indicator,
+        "main_indicator": main_indicator(demo, shown),
         "zone_id_columns": {z: ZONE_COLUMNS[z][0] for z in ZONE_COLUMNS},
         "zone_name_columns": {z: ZONE_COLUMNS[z][1] for z in ZONE_COLUMNS},
         "indicators": [indicator_entry(registry[i], ctx.territory, demo) for i in demo.indicators if i in shown],
@@ -141,8 +148,13 @@ def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list,
         "sources": [{"id": c.id, "title": c.title, "producer": c.producer, "date": c.date, "licence": c.licence,
                      "attribution": c.attribution, "sensitivity": c.sensitivity, "url": c.url} for c in sources],
         "privacy_note": summary.get("privacy_note", ""),
+        # What a reader must know of the files this territory brought (its card's caveats).
+        "source_caveats": [{"id": c.id, "title": c.title, "caveats": list(c.caveats)} for c in sources if c.caveats],
         # Optional shared sources this territory does not bring, and what they would add.
         "missing_shared": [{"id": s, "title": ctx.sources[s].title, "adds": adds}
                            for s, adds in demo.optional.items() if ctx.territory.absent(s)],
+        # Public sources this territory does not bring, replaced by others: what they would add.
+        "missing_public": [{"id": s, "title": ctx.sources[s].title, "adds": a.adds}
+                           for s, a in demo.alternatives.items() if ctx.territory.absent(s) and a.adds],
         "tables": tables,
     }

@@ -13,6 +13,7 @@ from pipelines.assets.publishing import fresh_dir, staging_dir
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import protected_key
 from pipelines.catalogue import Demonstrator, SourceCard, Territory, load_territory
+from pipelines.catalogue.context import lacks_zoning
 from pipelines.indicators.checks import check_ranges, check_totals
 
 
@@ -35,7 +36,7 @@ def table_checks(demo, registry: Mapping[str, Any]) -> list[dg.AssetChecksDefini
     """Range checks on every published table, and totals conserved between zonings."""
     indicators = [registry[i] for i in demo.indicators]
     keys = table_keys(demo)
-    checks = [_range_check(key, [i for i in indicators if zoning in i.zonings], demo, registry)
+    checks = [_range_check(key, zoning, [i for i in indicators if zoning in i.zonings], demo, registry)
               for zoning, key in keys.items()]
     if "iris" in keys and "commune" in keys:
         checks.append(_totals_check(keys["commune"], keys["iris"], indicators, demo, registry))
@@ -48,10 +49,12 @@ def computable(demo, registry, indicators: list, context) -> list:
     return [i for i in indicators if i.id in shown]
 
 
-def _range_check(key: dg.AssetKey, indicators, demo, registry) -> dg.AssetChecksDefinition:
+def _range_check(key: dg.AssetKey, zoning: str, indicators, demo, registry) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=key, name="indicators_in_range", blocking=True, partitions_def=territory_partitions(),
                     description="Non-empty; shares within [0, 1]; counts and means non-negative and finite.")
     def _check(context: dg.AssetCheckExecutionContext, table) -> dg.AssetCheckResult:
+        if lacks_zoning(load_territory(context.partition_key), zoning):
+            return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "problems": f"no {zoning} zoning: not published"})
         problems = check_ranges(table, computable(demo, registry, indicators, context))
         return dg.AssetCheckResult(passed=not problems, metadata={"rows": len(table), "problems": "; ".join(problems) or "none"})
 
@@ -63,6 +66,8 @@ def _totals_check(coarse: dg.AssetKey, fine: dg.AssetKey, indicators, demo, regi
                     additional_ins={"fine": dg.AssetIn(fine)},
                     description="Counts summed over IRIS equal their sum over communes (to 1e-6).")
     def _check(context: dg.AssetCheckExecutionContext, table, fine) -> dg.AssetCheckResult:
+        if lacks_zoning(load_territory(context.partition_key), "iris"):
+            return dg.AssetCheckResult(passed=True, metadata={"problems": "no IRIS zoning: communes only"})
         problems = check_totals(fine, table, computable(demo, registry, indicators, context))
         return dg.AssetCheckResult(passed=not problems, metadata={"problems": "; ".join(problems) or "none"})
 
@@ -105,9 +110,9 @@ def release_asset(demo, sources: Mapping[str, SourceCard], registry: Mapping[str
         run = run_territory(context)
         view = DemonstratorView(demo, run.territory, run.sources, registry)
         folder = fresh_dir(staging_dir(run.territory.id, demo.id))
-        tables = {z: inputs[z] for z in keys}
+        tables = {z: inputs[z] for z in keys if not lacks_zoning(run.territory, z)}
         summary = dict(inputs.get("summary") or {})
-        summary["privacy_note"] = privacy_text(protected, inputs, keys, run.territory)
+        summary["privacy_note"] = privacy_text(protected, inputs, tables, run.territory)
         document = write_bundle(demo, tables, view, summary, folder)
         context.add_output_metadata({"staging": dg.MetadataValue.path(str(folder)),
                                      "tables": len(document["tables"]), "headlines": len(document["headlines"])})

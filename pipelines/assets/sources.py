@@ -11,6 +11,7 @@
 import inspect
 
 import dagster as dg
+import geopandas as gpd
 import pandas as pd
 
 from pipelines.assets.partitions import run_territory, territory_partitions
@@ -110,38 +111,42 @@ def raw_spec(card: SourceCard) -> dg.AssetSpec:
 def absent_frame(card: SourceCard) -> pd.DataFrame:
     """What a staged asset holds for a territory that has no such data (an optional
     private or personal source it declares `absent: true`)."""
-    frame = pd.DataFrame()
+    frame = gpd.GeoDataFrame()  # a zoning's absent contours still type-check as zones
     frame.attrs["absent"] = card.id
     return frame
 
 
-def check_extent(frame: pd.DataFrame, iris, card: SourceCard, territory: Territory) -> None:
-    """A located layer must meet the territory's IRIS: a file of another place is an error."""
+def check_extent(frame: pd.DataFrame, zones, card: SourceCard, territory: Territory) -> None:
+    """A located layer must meet the territory's zones (its IRIS, or its communes when it
+    has no IRIS): a file of another place is an error."""
     from pipelines.spatial.extent import meets
 
-    if meets(frame, iris) is False:
+    if meets(frame, zones) is False:
         raise SourceError(source_path(card, territory), f"this layer does not meet territory '{territory.id}': its "
-                          "extent lies wholly outside the territory's IRIS", fix=f"check that the file of source "
+                          "extent lies wholly outside the territory's zones", fix=f"check that the file of source "
                           f"'{card.id}' is this territory's (sources.{card.id}.file in its card) and that its CRS is "
                           "declared right")
 
 
 def staged_asset(card: SourceCard) -> dg.AssetsDefinition:
-    zoning = card.id == DEFAULT_ZONINGS["iris"]  # every other layer is checked against the IRIS
-    ins = {} if zoning else {"iris": dg.AssetIn(dg.AssetKey(f"staged_{DEFAULT_ZONINGS['iris']}"))}
+    # Every other layer is checked against the IRIS, or the communes of a territory without IRIS.
+    zoning = card.id == DEFAULT_ZONINGS["iris"]
+    references = [] if zoning else ["iris"] + ([] if card.id == DEFAULT_ZONINGS["commune"] else ["commune"])
+    ins = {z: dg.AssetIn(dg.AssetKey(f"staged_{DEFAULT_ZONINGS[z]}")) for z in references}
 
     @dg.asset(key=staged_key(card), deps=[raw_key(card)], ins=ins, group_name=GROUP, kinds={"pandas", "parquet"},
               tags={TAG: card.sensitivity}, partitions_def=territory_partitions(),
               description=f"{card.title}: typed, validated, in the territory's CRS"
                           + ("." if zoning else ", checked to meet the territory's IRIS."))
-    def _staged(context: dg.AssetExecutionContext, **iris) -> pd.DataFrame:
+    def _staged(context: dg.AssetExecutionContext, **zones) -> pd.DataFrame:
         run = run_territory(context)
         if run.territory.absent(card.id):
             context.add_output_metadata({"absent": True, "rows": 0})
             return absent_frame(card)
         frame = read_source(run.sources[card.id], run.territory)
-        if iris:
-            check_extent(frame, iris["iris"], run.sources[card.id], run.territory)
+        reference = next((zones[z] for z in references if not zones[z].empty), None)
+        if reference is not None:
+            check_extent(frame, reference, run.sources[card.id], run.territory)
         context.add_output_metadata(describe(frame, card.sensitivity) | {"path": str(source_path(
             run.sources[card.id], run.territory)), "producer": run.sources[card.id].producer})
         return frame

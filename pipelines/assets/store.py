@@ -29,12 +29,13 @@ def write_atomic(frame: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        if isinstance(frame, gpd.GeoDataFrame):
+        zones = isinstance(frame, gpd.GeoDataFrame)
+        if zones and frame._geometry_column_name in frame.columns:
             frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP_SIZE)
-        else:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+        else:  # (a GeoDataFrame without geometry: an absent zoning, or a step's skipped table)
+            table = pa.Table.from_pandas(pd.DataFrame(frame), preserve_index=False)
             meta = dict(table.schema.metadata or {})
-            meta[_META_KEY] = json.dumps({"attrs": _jsonable(frame.attrs)}).encode()
+            meta[_META_KEY] = json.dumps({"attrs": _jsonable(frame.attrs), "zones": zones}).encode()
             pq.write_table(table.replace_schema_metadata(meta), tmp, row_group_size=ROW_GROUP_SIZE)
         os.replace(tmp, path)
     finally:
@@ -67,7 +68,9 @@ def read_frame(path: Path) -> pd.DataFrame:
         return gpd.read_parquet(path)
     frame = pq.read_table(path).to_pandas()
     if _META_KEY in schema_meta:
-        frame.attrs.update(json.loads(schema_meta[_META_KEY]).get("attrs", {}))
+        meta = json.loads(schema_meta[_META_KEY])
+        frame = gpd.GeoDataFrame(frame) if meta.get("zones") else frame
+        frame.attrs.update(meta.get("attrs", {}))
     return frame
 
 

@@ -6,8 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.catalogue.models import Demonstrator, SourceCard, Territory
+from pipelines.catalogue.models import DEFAULT_ZONINGS, Demonstrator, SourceCard, Territory
 from pipelines.errors import PrivacyError
+
+
+def lacks_zoning(territory: Territory, zoning: str | None) -> bool:
+    """Whether the territory lacks the source of a zoning (e.g. no IRIS contours: the
+    demonstrator publishes per commune only)."""
+    return zoning in DEFAULT_ZONINGS and territory.absent(DEFAULT_ZONINGS[zoning])
 
 
 @dataclass(frozen=True)

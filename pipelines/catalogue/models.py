@@ -6,6 +6,7 @@ Validation errors are raised with `hide_input_in_errors` so that a value typed i
 
 from __future__ import annotations
 
+import string
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -98,6 +99,75 @@ class Aggregation(_Card):
         return self
 
 
+class Cut(_Card):
+    """How `datacites fetch` keeps only a territory's part of a national file (docs/fetch.md):
+    the rows of a CSV whose `column`, or the GeoJSON features whose `property`, holds one
+    of the territory's codes, compared as text."""
+
+    column: str | None = Field(default=None, description="CSV column of the code (case ignored, a _YY vintage suffix too)")
+    property: str | None = Field(default=None, description="GeoJSON feature property of the code")
+    by: Literal["commune", "iris", "departement"] = Field(
+        default="commune", description="commune: the code (or one of the 5-character codes it concatenates) is a "
+                                       "commune of the territory; iris: its first 5 characters are; departement: "
+                                       "its first 2 characters (3 for 97x) are a département of the territory")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> "Cut":
+        if (self.column is None) == (self.property is None):
+            raise ValueError("give exactly one of `column` (CSV) or `property` (GeoJSON)")
+        return self
+
+
+DOWNLOAD_PLACEHOLDERS = ("commune", "departement", "year")
+
+
+def url_placeholders(url: str) -> set[str]:
+    """Names of the `{...}` placeholders of a download address (ValueError if unbalanced)."""
+    return {name for _, name, _, _ in string.Formatter().parse(url) if name is not None}
+
+
+class Download(_Card):
+    """Where `datacites fetch` downloads a public source and how it cuts it to a territory.
+
+    Every field is optional: in a territory's `sources.<id>.download` the fields given
+    replace the card's (a new `url` drops the card's `sha256`)."""
+
+    url: str | None = Field(default=None, description="stable address; {commune}, {departement}, {year} make one "
+                                                      "request per value, the results concatenated")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="of a fixed file, checked")
+    cut: Cut | Literal["none"] | None = Field(default=None, description="`none`: the file is already the territory's")
+    member: str | None = Field(default=None, description="file(s) to read inside a zip archive (glob, case ignored)")
+    years: list[str] | None = Field(default=None, description="values of {year}; default the card's date")
+    file: str | None = Field(default=None, description="name written when the download's format differs from the "
+                                                       "card's file (a territory's `file` override wins)")
+    _file_inside = field_validator("file")(classmethod(lambda cls, v: relative_path(v)))
+
+    @field_validator("url")
+    @classmethod
+    def _http_template(cls, url: str | None) -> str | None:
+        if url is None:
+            return url
+        if not url.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// address")
+        try:
+            names = url_placeholders(url)
+        except ValueError:
+            raise ValueError("has an unbalanced '{' or '}'; write a literal brace as '{{' or '}}'") from None
+        unknown = sorted(names - set(DOWNLOAD_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"placeholders {unknown} are unknown (allowed: {list(DOWNLOAD_PLACEHOLDERS)})")
+        return url
+
+    @model_validator(mode="after")
+    def _fixed_file_for_checksum_or_raw_copy(self) -> "Download":
+        templated = self.url is not None and bool(url_placeholders(self.url))
+        if templated and self.sha256:
+            raise ValueError("`sha256` is for one fixed file; remove it or the placeholders of `url`")
+        if templated and self.cut == "none":
+            raise ValueError("`cut: none` keeps one file as it is; several requests need a `column` or `property` cut")
+        return self
+
+
 class SourceCard(_Card):
     """A source's card: who publishes it, how sensitive it is, how to read it."""
 
@@ -118,6 +188,9 @@ class SourceCard(_Card):
     columns: dict[str, ColumnType] = Field(default_factory=dict)
     theme: Literal["reference", "energy", "mobility", "housing"] = "reference"
     aggregation: Aggregation | None = None
+    caveats: list[str] = Field(default_factory=list, description="in French: what a reader of the figures must "
+                                                                 "know of this file, shown on the pages using it")
+    download: Download | None = Field(default=None, description="public sources: how `datacites fetch` brings it")
 
     @model_validator(mode="after")
     def _sensitive_sources_are_aggregated(self) -> "SourceCard":
@@ -164,6 +237,9 @@ class SourceOverride(_Card):
     licence: str | None = None
     date: str | None = None
     url: str | None = None
+    download: Download | None = Field(default=None, description="fields replacing the card's `download:`")
+    caveats: list[str] | None = Field(default=None, description="in French: what a reader must know of this "
+                                                               "territory's file (replaces the card's)")
     absent: bool = Field(default=False, description="the territory has no such data (only for optional sources)")
 
     _file_inside = field_validator("file")(classmethod(lambda cls, v: relative_path(v)))
@@ -250,6 +326,8 @@ class Alternative(_Card):
 
     sources: list[str] = Field(min_length=1, description="ids of the public sources used instead")
     indicators: list[str] = Field(min_length=1, description="indicators computable from them")
+    adds: str | None = Field(default=None, description="in French: what the missing source itself would add, "
+                                                       "said on the page of a territory without it")
 
 
 class Demonstrator(_Card):

@@ -38,6 +38,7 @@ class AlternativeSchema(dg.Model):
 
     sources: list[str]
     indicators: list[str]
+    adds: str | None = None
 
 
 @dg.scaffold_with(DemonstratorScaffolder)

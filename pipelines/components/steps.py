@@ -9,19 +9,22 @@ bare `TypeError` in the middle of a run.
 
 
 import inspect
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import dagster as dg
+import geopandas as gpd
 
 from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import TAG, highest
 from pipelines.assets.sources import describe
 from pipelines.catalogue import Demonstrator, StepContext
+from pipelines.catalogue.context import lacks_zoning
 from pipelines.catalogue.models import Step
 from pipelines.components.guard import no_file_access
-from pipelines.errors import ConfigError
+from pipelines.errors import ConfigError, DatacitesError, StepError
 
 
 def step_key(demo: Demonstrator, name: str) -> dg.AssetKey:
@@ -89,14 +92,42 @@ def step_context(demo: Demonstrator, registry: dict, context) -> StepContext:
     return ctx
 
 
+def code_error(exc: Exception, demo: Demonstrator, name: str, step: Step, fn: Callable, frames: dict) -> str:
+    """The demonstrator, its file and line, the step, the error; for a missing column,
+    the columns each input has. Column names only: never a value of the frames."""
+    module_file = Path(inspect.getsourcefile(fn) or "?")
+    line = next((frame.lineno for frame in reversed(traceback.extract_tb(exc.__traceback__))
+                 if Path(frame.filename) == module_file), None)
+    where = f"{module_file}" + (f", line {line}" if line else "")
+    text = (f"demonstrator '{demo.id}', step '{name}' (function {step.function}), {where}: "
+            f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        column = exc.args[0]
+        columns = {arg: list(frame.columns) for arg, frame in frames.items() if hasattr(frame, "columns")}
+        holders = [arg for arg, names in columns.items() if column in names]
+        if not holders:
+            listed = "; ".join(f"'{arg}': {', '.join(map(str, names)) or 'none'}" for arg, names in columns.items())
+            text += f". No input has a column '{column}'; the columns of each input are: {listed}"
+    return text
+
+
 def _step_asset(demo, name, step, fn, registry, ins, level, where) -> dg.AssetsDefinition:
     @dg.asset(key=step_key(demo, name), ins={arg: dg.AssetIn(key) for arg, key in ins.items()},
               group_name=demo.id, kinds=set(step.kinds), tags={TAG: level}, description=step.description,
               partitions_def=territory_partitions())
     def _step(context: dg.AssetExecutionContext, **frames):
         ctx = step_context(demo, registry, context)
-        with no_file_access(f"demonstrators/{demo.id}/{where}"):
-            result = fn(**frames, ctx=ctx)
+        if lacks_zoning(ctx.territory, step.zoning):
+            # no zones of that kind in this territory (e.g. no IRIS): the table is not published
+            context.add_output_metadata({"skipped": f"territory has no {step.zoning} zoning", "rows": 0})
+            return gpd.GeoDataFrame()
+        try:
+            with no_file_access(f"demonstrators/{demo.id}/{where}"):
+                result = fn(**frames, ctx=ctx)
+        except DatacitesError:
+            raise
+        except Exception as exc:  # a bug in the demonstrator's code: say where, and what it had
+            raise StepError(code_error(exc, demo, name, step, fn, frames)) from exc
         if isinstance(result, dict):
             context.add_output_metadata({"keys": ", ".join(map(str, result)), "sensitivity": level})
         else:

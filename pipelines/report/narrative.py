@@ -84,7 +84,6 @@ def zone_sentences(frame: pd.DataFrame, *, value: str, label: str, unit: str | N
         Two to five sentences; one when at most one zone is published.
     """
     published = frame[frame[value].notna()]
-    suppressed = len(frame) - len(published)
     if len(published) == 0:
         return [texts["none"].format(zoning=zoning["one"])]
     if len(published) == 1:
@@ -107,10 +106,21 @@ def zone_sentences(frame: pd.DataFrame, *, value: str, label: str, unit: str | N
         sentences.append(texts["above"].format(
             zonings_cap=capitalize_first(zoning["many"]), reference_label=ref_label,
             above=above, total=len(published)))
-    if suppressed:
-        nouns = zoning["one"] if suppressed == 1 else zoning["many"]
-        sentences.append(texts["suppressed"].format(count=suppressed, zonings=nouns))
+    sentences += missing_sentences(frame, value, zoning, texts)
     return sentences
+
+
+def missing_sentences(frame: pd.DataFrame, value: str, zoning: dict, texts: dict) -> list[str]:
+    """Why zones have no value: hidden by statistical secrecy (a ``secret_*`` flag on the
+    row), or no data at all there (no diagnosed dwelling, say), said apart."""
+    missing = frame[frame[value].isna()]
+    flags = [c for c in missing.columns if c.startswith("secret_")]
+    secret = missing[flags].fillna("").astype(str).ne("").any(axis=1) if flags else pd.Series(False, missing.index)
+    out = []
+    for count, key in ((int(secret.sum()), "suppressed"), (int((~secret).sum()), "no_data")):
+        if count:
+            out.append(texts[key].format(count=count, zonings=zoning["one"] if count == 1 else zoning["many"]))
+    return out
 
 
 def commune_sentence(frame: pd.DataFrame, *, value: str, label: str, unit: str | None,

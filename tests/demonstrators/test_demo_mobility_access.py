@@ -165,7 +165,7 @@ def access_counts() -> pd.DataFrame:
 
 def test_iris_table_joins_protected_aggregates(demo, mobility):
     table = mobility.indicators_by_iris(access_counts(), survey_aggregates(), carsharing_aggregates(), iris_zones(),
-                                        ctx=make_ctx(demo)).set_index("code_iris")
+                                        ZONE_STOPS, ctx=make_ctx(demo)).set_index("code_iris")
     assert table.loc["000010001", "survey_households"] == 20 and table.loc["000010001", "share_trips_car"] == 0.25
     assert table.loc["000010002", ["survey_households", "survey_trips", "share_trips_car"]].isna().all()
     assert table["secret_survey_households"].tolist() == ["", "n<11", ""]
@@ -185,12 +185,49 @@ def test_commune_table_sums_iris_and_joins_the_commune_cells(demo, mobility):
                                 geometry=[box(E0, N0, E0 + 3000, N0 + 1000)], crs=CRS)
     access = access_counts()
     table = mobility.indicators_by_commune(access, survey_aggregates(), carsharing_aggregates(), iris_zones(),
-                                           communes, ctx=make_ctx(demo))
+                                           communes, grid([], []), ZONE_STOPS, ctx=make_ctx(demo))
     row = table.iloc[0]
     assert row["population"] == 1500 and row["population_served"] == 900 and row["share_population_served"] == 0.6
     assert row["survey_households"] == 26 and row["carsharing_stations"] == 4 and row["carsharing_trips"] == 900
     assert row["carsharing_trips_per_1000"] == 600.0
     assert not [c for c in table.columns if c.startswith("_")]  # no hidden columns for the summary
+    assert row["frequent_stops"] == 2  # the frequent stops of IRIS 1 and 2, none of the rare one
+
+
+# A frequent stop in the middle of IRIS 1, one on the edge between IRIS 2 and 3 (x = 2000:
+# the lowest code takes it), a rare one in IRIS 3.
+ZONE_STOPS = stops([(500, 500), (2000, 500), (2500, 500)], [150, 100, 99])
+# A 400 m disc (the buffer: a polygon of 128 sides, area 64 r² sin(2π/128)) inside IRIS 1;
+# the edge stop's disc is split half and half between IRIS 2 and 3.
+DISC = 64 * 400**2 * np.sin(2 * np.pi / 128)
+
+
+def test_frequent_stops_and_the_area_near_them_by_hand(demo, mobility):
+    service = mobility.service_by_zone(ZONE_STOPS, iris_zones(), "code_iris", ctx=make_ctx(demo))
+    assert service["frequent_stops"].tolist() == [1.0, 1.0, 0.0]
+    np.testing.assert_allclose(service["share_area_served"], [DISC / 1e6, DISC / 2e6, DISC / 2e6], rtol=1e-9)
+    none = mobility.service_by_zone(ZONE_STOPS.iloc[2:], iris_zones(), "code_iris", ctx=make_ctx(demo))
+    assert none["frequent_stops"].tolist() == [0.0, 0.0, 0.0] and none["share_area_served"].tolist() == [0.0] * 3
+
+
+def test_without_iris_the_communes_take_the_cells_directly(demo, mobility):
+    # Cells 1 and 2 (100 + 50 inhabitants) inside the commune, cell 3 (30) wholly outside it.
+    communes = gpd.GeoDataFrame({"code_commune": ["00001"], "nom_commune": ["Ville"]},
+                                geometry=[box(E0, N0, E0 + 1000, N0 + 1000)], crs=CRS)
+    ctx = make_ctx(demo)
+    ctx = type(ctx)(ctx.demonstrator, ctx.territory, ctx.sources, ctx.registry,
+                    frozenset({"iris", "travel_survey", "carsharing_trips"}))
+    cells = mobility.cell_access(grid(CELLS_X, IND), STOPS, ctx=ctx)
+    empty = mobility.access_by_iris(cells, gpd.GeoDataFrame(), ctx=ctx)
+    table = mobility.indicators_by_commune(empty, survey_aggregates().iloc[0:0], carsharing_aggregates().iloc[0:0],
+                                           gpd.GeoDataFrame(), communes, cells, STOPS, ctx=ctx)
+    row = table.iloc[0]
+    assert row["population"] == 150 and row["population_served"] == 100 and row["frequent_stops"] == 1
+    assert row["share_population_served"] == pytest.approx(100 / 150)
+    without_grid = mobility.cell_access(pd.DataFrame(), STOPS, ctx=ctx)
+    table = mobility.indicators_by_commune(empty, survey_aggregates().iloc[0:0], carsharing_aggregates().iloc[0:0],
+                                           gpd.GeoDataFrame(), communes, without_grid, STOPS, ctx=ctx)
+    assert np.isnan(table["population"].iloc[0]) and table["frequent_stops"].iloc[0] == 1
 
 
 def test_territory_figures_take_the_operators_own_total_and_the_day(demo, mobility):

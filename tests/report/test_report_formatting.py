@@ -73,7 +73,7 @@ def test_unknown_language_names_the_missing_file():
 
 def _frame() -> pd.DataFrame:
     return pd.DataFrame({"nom": ["Gare", "Centre", "Bourg", "Port"],
-                         "v": [0.2, 0.35, 0.05, np.nan]})
+                         "v": [0.2, 0.35, 0.05, np.nan], "secret_n": ["", "", "", "secret"]})
 
 
 def test_zone_sentences_name_extremes_and_gaps_to_the_territory():
@@ -100,6 +100,19 @@ def test_zone_sentences_fall_back_to_the_mean_of_the_zones():
                                texts=texts["narrative"])
     assert "la moyenne des communes (20,0" in sentences[1].replace(NBSP, " ")
     assert sentences[-1].endswith("pour 1 commune (secret statistique ou effectif trop faible).")
+
+
+def test_zones_without_data_are_not_called_secret():
+    """A zone with no value and no secrecy flag had no data (no new dwelling diagnosed
+    there): the page says so, apart from the hidden ones."""
+    texts = load_texts("fr")
+    frame = pd.concat([_frame(), pd.DataFrame({"nom": ["Lac", "Mont"], "v": [np.nan] * 2, "secret_n": [""] * 2})])
+    sentences = zone_sentences(frame, value="v", label="nom", unit="%", indicator_title="x",
+                               zoning=texts["zonings"]["iris"], reference=Reference(0.25, True),
+                               texts=texts["narrative"])
+    plain = [s.replace(NBSP, " ") for s in sentences[-2:]]
+    assert plain == ["Valeur non publiée pour 1 IRIS (secret statistique ou effectif trop faible).",
+                     "Pas de valeur pour 2 IRIS, faute de données dans la source (aucune observation dans la zone)."]
 
 
 def test_zone_sentences_with_one_or_no_published_zone():
