@@ -43,14 +43,19 @@ def root_cause(error, *, personal: bool = False) -> str:
     own = next((e for e in chain if e.cls_name in ours), None)
     innermost = chain[-1]
     if own is None:
-        return f"{innermost.cls_name}: {innermost.message.strip()}" if not personal else innermost.cls_name
-    text = own.message.strip()
-    if own.cls_name in {"DagsterExecutionStepExecutionError"}:  # pragma: no cover - defensive
-        return text
+        return f"{innermost.cls_name}: {_text(innermost)}" if not personal else innermost.cls_name
+    text = _text(own)
     if innermost is not own and innermost.cls_name not in ours:
-        cause = innermost.cls_name if personal else f"{innermost.cls_name}: {innermost.message.strip()[:300]}"
+        cause = innermost.cls_name if personal else f"{innermost.cls_name}: {_text(innermost)[:300]}"
         text += f" (cause: {cause})"
     return text
+
+
+def _text(error) -> str:
+    """An error's message without the "module.Class: " Dagster puts before it."""
+    text = error.message.strip()
+    head, sep, rest = text.partition(": ")
+    return rest.strip() if sep and head.split(".")[-1] == error.cls_name else text
 
 
 def _own_errors(base: type) -> set[str]:

@@ -179,14 +179,14 @@ def test_a_clone_runs_and_publishes_its_own_assets_off_the_site(project):
     assert "datacites run my_mobility --territory sample" in made.stdout
     text = (root / "demonstrators" / "my_mobility" / "defs.yaml").read_text(encoding="utf-8")
     assert "id: my_mobility" in text and "draft: true" in text and "(copie my_mobility)" in text
-    done = cli(["run", "my_mobility"], env, root)
+    done = cli(["run", "my_mobility", "mobility_access"], env, root)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # a line per step as it ends, with the time it took
     assert any(line.startswith("done my_mobility/cells (") and line.endswith(" s)") for line in done.stdout.splitlines())
     assert (root / "outputs" / "sample" / "my_mobility" / "demonstrator.json").is_file()
-    assert not (root / "outputs" / "sample" / "mobility_access").exists()  # only what was chosen ran
+    assert not (root / "outputs" / "sample" / "energy_precarity").exists()  # only what was chosen ran
     site = root / "outputs" / "sample" / "site"
-    assert not (site / "my_mobility.html").exists()
+    assert (site / "mobility_access.html").exists() and not (site / "my_mobility.html").exists()
     listed = cli(["list"], env, root)
     assert "my_mobility\t" in listed.stdout and "draft" in listed.stdout
 

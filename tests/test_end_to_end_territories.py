@@ -257,3 +257,19 @@ def test_a_territory_with_only_a_bus_network_and_commune_contours_publishes_mobi
     assert "Régie des transports de l'agglomération du bus" in page.replace("&#39;", "'")
     assert "banner-fictional" not in page and "Avec données partagées" not in page
     assert "les contours IRIS détailleraient" in page.replace("&#39;", "'")
+
+
+def test_two_territories_run_at_once_with_jobs(sample_project):
+    """`run -t A -t B -j 2`: one process per territory, each line prefixed with its
+    territory, both published again, the same figures as before."""
+    root = sample_project["root"]
+    demo = "mobility_access"
+    before = {t: pd.read_csv(root / "outputs" / t / demo / f"{demo}_iris.csv") for t in ("sample", "overseas_sample")}
+    stamps = {t: (root / "outputs" / t / demo / "demonstrator.json").stat().st_mtime_ns for t in before}
+    done = run_cli(["run", demo, "-t", "sample", "-t", "overseas_sample", "--jobs", "2"], sample_project["env"], root)
+    lines = done.stdout.splitlines()
+    for territory in before:
+        assert any(line.startswith(f"[{territory}] done {demo}/summary") for line in lines), done.stdout[-2000:]
+        assert (root / "outputs" / territory / demo / "demonstrator.json").stat().st_mtime_ns > stamps[territory]
+        after = pd.read_csv(root / "outputs" / territory / demo / f"{demo}_iris.csv")
+        pd.testing.assert_frame_equal(after, before[territory])

@@ -422,3 +422,30 @@ def test_codes_match_as_the_cut_declares():
     assert Matcher("iris", ["2A004"])("2A0040101") == "2A004"
     departements = Matcher("departement", ["2A004", "97101"])
     assert departements("2A041") == "2A" and departements("97102") == "971" and departements("2B033") is None
+
+
+def test_the_command_line_fetches_and_says_where_and_what_to_set(server, tmp_path):
+    """`datacites fetch` as a user types it, against the loopback server."""
+    import os
+    import subprocess
+
+    from tests_support import BIN
+
+    files = publish(server)
+    sources = tmp_path / "sources"
+    shutil.copytree(PROJECT_ROOT / "sources", sources, ignore=shutil.ignore_patterns("sample*", "cache", "*_sample"))
+    card = {"id": "testville", "name": "Testville", "data_dir": "testville",
+            "communes": [{"code": c, "name": c} for c in OURS],
+            "sources": {"gtfs_bus": {"download": {"url": f"{server.base}/gtfs/network.zip"}}}}
+    (sources / "territories" / "testville.yaml").write_text(yaml.safe_dump(card), encoding="utf-8")
+    env = {**os.environ, "DATACITES_SOURCES_DIR": str(sources)}
+    done = subprocess.run([str(BIN / "datacites"), "fetch", "--territory", "testville", "gtfs_bus"], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (sources / "cache" / "testville" / "gtfs_bus.zip").read_bytes() == files["gtfs"]
+    assert "gtfs_bus" in done.stdout and "data_dir: cache/testville" in done.stdout
+    closed = subprocess.run([str(BIN / "datacites"), "fetch", "--territory", "testville", "gtfs_bus", "--force",
+                             "--mirror", "http://127.0.0.1:9"], env=env, cwd=tmp_path, capture_output=True,
+                            text=True, timeout=120)
+    assert closed.returncode == 2 and "could not reach 127.0.0.1:9" in closed.stderr
+    assert "Traceback" not in closed.stderr

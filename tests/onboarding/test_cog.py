@@ -298,3 +298,32 @@ def test_a_file_that_is_not_utf8_is_named(tmp_path):
     (folder / "communes.json").write_bytes('[{"nom": "Acign\u00e9"}]'.encode("latin-1"))
     with pytest.raises(ConfigError, match=r"communes\.json: not valid UTF-8 JSON"):
         load_cog(folder)
+
+
+def test_the_command_line_writes_the_card_of_a_real_epci(realdata, tmp_path):
+    """`datacites territory new` on Rennes Métropole: the card's communes are the EPCI's
+    members as epci.json lists them; a second time it refuses to overwrite."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    from pipelines.catalogue.load import load_card
+    from pipelines.catalogue.models import Territory
+    from pipelines.config import PROJECT_ROOT
+    from tests_support import BIN
+
+    cog = realdata("cog2026")
+    members = next(e for e in json.loads((cog / "epci.json").read_text(encoding="utf-8"))
+                   if e["code"] == "243500139")["membres"]
+    sources = tmp_path / "sources"
+    shutil.copytree(PROJECT_ROOT / "sources", sources, ignore=shutil.ignore_patterns("sample*", "cache", "*_sample"))
+    env = {**os.environ, "DATACITES_SOURCES_DIR": str(sources)}
+    args = [str(BIN / "datacites"), "territory", "new", "rennes", "--epci", "243500139", "--cog", str(cog)]
+    done = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    card = load_card(sources / "territories" / "rennes.yaml", Territory)
+    assert sorted(c.code for c in card.communes) == sorted(m["code"] for m in members)
+    assert card.working_crs == "EPSG:2154" and not card.fictional
+    again = subprocess.run(args, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
