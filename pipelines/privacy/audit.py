@@ -715,6 +715,16 @@ def _is_vendored(file: Path) -> bool:
 # --- command line -----------------------------------------------------------------------
 
 
+def audit_parts(path: Path) -> list[Path]:
+    """What to audit apart: the outputs of several territories (outputs/) are audited
+    territory by territory (differencing across territories means nothing), with the
+    files at the top (the index of territories) on their own; any other folder whole."""
+    tables = [any(path.glob(pattern)) for pattern in ("*.manifest.json", "*/*.manifest.json", "*/*/*.manifest.json")]
+    if path.is_dir() and tables == [False, False, True]:
+        return sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    return [path]
+
+
 def main_audit(argv: list[str] | None = None) -> int:
     """``datacites audit [PATH]``: print findings, exit 1 on any, 0 when clean.
 
@@ -733,7 +743,7 @@ def main_audit(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     path = Path(args.path) if args.path else Path(config.OUTPUTS_DIR)
     try:
-        findings = audit_outputs(path)
+        findings = [f for part in audit_parts(path) for f in audit_outputs(part)]
     except FileNotFoundError as error:
         print(f"datacites audit: {error}", file=sys.stderr)
         return 2

@@ -270,8 +270,8 @@ class AttackerModel:
         return lower, upper
 
     def _round(self, value: float, *, up: bool) -> float:
-        if not self.integral:
-            return value
+        if not self.integral or not math.isfinite(value):
+            return value  # an unbounded cell stays unbounded
         tolerance = _EPS * self.scale
         return float(math.ceil(value - tolerance) if up else math.floor(value + tolerance))
 

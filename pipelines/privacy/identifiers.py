@@ -3,7 +3,9 @@
 They report *what kind* of identifier was seen and *where* (an offset), never the value:
 their output goes into audit findings, logs and error messages.
 
-Kinds: ``meter_number`` (14 digits, the PDL/PRM of electricity and gas meters; SIRET
+Kinds: ``digest`` (32 to 128 hexadecimal characters: a keyed pseudonym or a plain hash),
+``address`` (a street address as the BAN writes it: "12 bis rue des Lilas"),
+``meter_number`` (14 digits, the PDL/PRM of electricity and gas meters; SIRET
 numbers have the same shape and are flagged too), ``nir`` (French social security
 number, 13 digits or 15 with its key, spaced or not), ``email``, ``phone`` (French
 numbers, national or +33/0033). Runs of one repeated digit and the digit alphabet
@@ -30,7 +32,19 @@ PATTERNS: dict[str, re.Pattern] = {
     "email": re.compile(r"(?<=[A-Za-z0-9_%+-])@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"),
     "phone": re.compile(r"(?<![A-Za-z0-9.+])(?:(?:\+|00)33[ .-]?(?:\(0\))?|0)[1-9](?:[ .-]?\d{2}){4}" + _NOT_BEFORE),
 }
+# A hexadecimal digest: our keyed pseudonyms (HMAC-SHA256, 64 characters), and the
+# unkeyed MD5, SHA-1 and SHA-256 of an identifier a careless step might publish.
+DIGEST = re.compile(r"(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*\d)(?:[0-9a-f]{32,128}|[0-9A-F]{32,128})"
+                    r"(?![0-9A-Za-z])")
+# A street address as the BAN writes it: a number (bis, ter...), a kind of street, a name.
+_STREET = ("rue|avenue|av|boulevard|bd|place|pl|chemin|impasse|imp|allée|allee|route|rte|quai|cours|square|"
+           "passage|faubourg|fbg|voie|résidence|residence|lotissement|hameau|sentier|cité|cite|rond-point|"
+           "esplanade|promenade|parvis|villa|ruelle|traverse|montée|montee|chaussée|chaussee|clos|mail")
+ADDRESS = re.compile(r"(?<![\w.])\d{1,4}(?:\s?(?:bis|ter|quater|[A-Da-d]))?,?\s+(?:" + _STREET + r")\.?\s+"
+                     r"(?:d[eu']\s?|des\s|de\sla\s|l')?[A-Za-zÀ-ÿ]", re.IGNORECASE)
 LABELS = {
+    "digest": "a hexadecimal digest (a pseudonym or a hash of an identifier)",
+    "address": "a street address",
     "meter_number": "a 14-digit number (meter PDL/PRM or SIRET)",
     "nir": "a French social security number (NIR)",
     "email": "an e-mail address",
@@ -56,6 +70,8 @@ def find_identifiers(text: str) -> Iterator[tuple[str, int]]:
             hits.update((kind, start + m.start()) for m in PATTERNS[kind].finditer(window) if _plausible(m.group()))
     if "@" in text:
         hits.update(("email", m.start()) for m in PATTERNS["email"].finditer(text))
+    hits.update(("digest", m.start()) for m in DIGEST.finditer(text))
+    hits.update(("address", m.start()) for m in ADDRESS.finditer(text))
     yield from sorted(hits, key=lambda hit: (hit[1], hit[0]))
 
 

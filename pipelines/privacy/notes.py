@@ -33,7 +33,8 @@ _TEXT = {
         "thresholds": "Seuils appliqués (secret statistique) : {rules}.",
         "none": "Aucune des {cells} {cell_word} n'a dû être masquée.",
         "some": "Sur {cells} {cell_word}, {hidden} {hidden_word} masquée{s}, pour l'une de ces raisons : {reasons}. "
-                "Le nombre de cases par raison n'est pas donné : il dirait lesquelles sont petites.",
+                "Ce sont toutes les raisons que ces règles peuvent donner, qu'elles aient servi ou non : dire "
+                "lesquelles ont servi, ou combien de fois, dirait quelles cases masquées sont petites.",
         "small": "moins de {n} {units}",
         "dominated": "un seul contributeur pesant {share} % ou plus du total",
         "secondary": "masquage en complément, pour qu'aucune case masquée ne puisse être recalculée par "
@@ -53,7 +54,8 @@ _TEXT = {
         "thresholds": "Thresholds applied (statistical secrecy): {rules}.",
         "none": "None of the {cells} {cell_word} had to be suppressed.",
         "some": "Of {cells} {cell_word}, {hidden} {hidden_word} suppressed, for one of these reasons: {reasons}. "
-                "How many cells each reason hid is not given: it would tell which cells are small.",
+                "These are all the reasons the rules can give, whether they occurred or not: saying which did, "
+                "or how often, would tell which suppressed cells are small.",
         "small": "fewer than {n} {units}",
         "dominated": "one contributor holding {share} % or more of the total",
         "secondary": "suppressed as well, so that no suppressed cell can be recomputed by differencing levels "
@@ -116,17 +118,23 @@ def _counts_sentence(report: AnonymisationReport, lang: str) -> str:
     cell_word = text["cell"][cells > 1]
     if hidden == 0:
         return text["none"].format(cells=_number(cells, lang), cell_word=cell_word)
-    # Which reasons occurred, never how many cells each: per-reason counts would tell an
-    # attacker which hidden cells are below the threshold, what the single code hides.
-    reasons = [_reason_phrase(reason, k, report, lang) for reason, k in _ordered(report.by_reason())]
+    # Every reason the rules can give, whichever occurred: naming only those that did (or
+    # how many cells each hid) narrows a hidden cell. Two hidden cells summing to 111, one
+    # "small" and one "secondary", put the small one in [1, 9] and the other in [102, 110].
+    reasons = [_reason_phrase(reason, 0, report, lang) for reason in _possible(report)]
     return text["some"].format(cells=_number(cells, lang), cell_word=cell_word, hidden=_number(hidden, lang),
                                hidden_word=_hidden_word(hidden, lang), s="s" if hidden > 1 else "",
                                reasons=text["joiner"].join(reasons))
 
 
-def _ordered(by_reason: dict[str, int]) -> list[tuple[str, int]]:
-    # Primary reasons first, the secondary cells (a consequence of them) last.
-    return sorted(by_reason.items(), key=lambda item: (item[0] == SECONDARY, item[0]))
+def _possible(report: AnonymisationReport) -> list[str]:
+    """The reasons the report's rules can give, primary ones first, secondary last."""
+    reasons = []
+    for rule in report.rules:
+        reasons.append(rule.count_reason)
+        if rule.kind == "business" and rule.max_share:
+            reasons.append(f"dominance>={round(rule.max_share * 100)}%")
+    return sorted(dict.fromkeys(reasons), key=lambda r: (not r.startswith("dominance"), r)) + [SECONDARY]
 
 
 def _reason_phrase(reason: str, k: int, report: AnonymisationReport, lang: str) -> str:

@@ -122,6 +122,20 @@ def test_every_problem_of_every_file_is_reported_with_its_file_line_and_field(pr
     assert report.warnings and all("which does not exist" in str(w) for w in report.warnings)
     assert any(w.file.name == "overseas_sample.yaml" and w.field == "data_dir" for w in report.warnings)
     assert report.territories == ["overseas_sample"] and report.definitions is None
+    # The same, as a user types it: every problem on stderr as file:line, exit 2, no traceback.
+    import os
+    import subprocess
+
+    from tests_support import BIN
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATACITES_", "DAGSTER_"))}
+    env |= {"DATACITES_ROOT": str(project), "DAGSTER_HOME": str(project / ".datacites" / "dagster")}
+    done = subprocess.run([str(BIN / "datacites"), "check"], env=env, cwd=project, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    for problem in problems:
+        assert f"datacites: {problem}" in done.stderr
+    assert f"{len(problems)} problem(s)" in done.stderr and len(problems) >= 14
 
 
 def test_the_projects_own_tree_has_no_problem():

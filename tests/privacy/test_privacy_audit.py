@@ -339,3 +339,34 @@ def test_an_empty_cell_without_a_reason_is_a_zone_known_to_be_empty(stations_fol
     frame.loc[1, "secret_carsharing_stations"] = np.nan
     write_table(stations_folder, "iris", frame, formats=("csv",), **STATIONS)
     assert (f"{DEMO}_iris", "000010001", "differencing") in rules_of(audit_outputs(stations_folder))
+
+
+def test_a_free_text_column_with_an_address_or_a_pseudonym_blocks_publication(published):
+    """The allow-list lets `statut` through: what it holds is scanned like everything else."""
+    import hashlib
+
+    digest = hashlib.sha256(METER.encode()).hexdigest()
+    frame = IRIS.assign(statut=["", "12 rue des Lilas", digest, ""])
+    write_table(published, "iris", frame, allowed_columns=list(IRIS.columns) + ["statut", "geometry"])
+    found = rules_of(audit_outputs(published))
+    for ext in ("csv", "parquet", "gpkg"):
+        assert (f"{DEMO}_iris.{ext}", "", "identifier:address") in found
+        assert (f"{DEMO}_iris.{ext}", "", "identifier:digest") in found
+    assert all(digest not in str(f) and "Lilas" not in str(f) for f in audit_outputs(published))
+
+
+def test_the_outputs_of_several_territories_are_audited_one_by_one(published, tmp_path):
+    """`datacites audit` on outputs/: each territory apart (their zones are unrelated), the
+    index on its own; a finding in one territory still fails the whole."""
+    import shutil
+
+    root = tmp_path / "outputs"
+    for territory in ("a", "b"):
+        shutil.copytree(published, root / territory / DEMO)
+    (root / "index.html").write_text("<html lang='fr'><body>Territoires</body></html>", encoding="utf-8")
+    from pipelines.privacy.audit import audit_parts
+
+    assert audit_parts(root) == [root / "a", root / "b", root / "index.html"]
+    assert main_audit([str(root)]) == 0
+    (root / "b" / DEMO / "notes.txt").write_text("compteur 14012345678901\n", encoding="utf-8")
+    assert main_audit([str(root)]) == 1

@@ -34,6 +34,7 @@ def test_business_rules_and_dominance_are_explained():
     assert "au moins 10 points de livraison par case" in note
     assert "aucun contributeur ne pesant 85 % ou plus du total de la case" in note
     assert "un seul contributeur pesant 85 % ou plus du total ; moins de 10 points de livraison" in note
+    assert "qu'elles aient servi ou non" in note
 
 
 def test_nothing_suppressed_and_no_protected_source():
@@ -47,3 +48,18 @@ def test_english_note_and_unknown_language():
     assert "Of 44 cells, 5 were suppressed, for one of these reasons" in privacy_note(METERS, lang="en")
     with pytest.raises(ValueError):
         privacy_note(METERS, lang="de")
+
+
+def test_the_note_names_every_possible_reason_whichever_occurred():
+    """Naming only the reasons that occurred narrows hidden cells: with two hidden cells
+    summing to 111, "fewer than 10" and "secondary" put one in [1, 9], the other in
+    [102, 110], under the threshold's width. The note is the same whatever hid them."""
+    rules = [{"kind": "delivery_points"}, {"kind": "business"}]
+    notes = {privacy_note(summarise_table(pd.DataFrame({"zoning": ["iris"] * 4, "secret": secret}),
+                                          source="operator", rules=rules))
+             for secret in (["n<10", "secondary", "", ""], ["dominance>=85%", "", "", "n<10"],
+                            ["secondary", "secondary", "", ""])}
+    assert len(notes) == 1
+    (note,) = notes
+    assert ("un seul contributeur pesant 85 % ou plus du total ; moins de 10 points de livraison ; "
+            "moins de 3 contributeurs ; masquage en complément") in note
