@@ -152,12 +152,32 @@ def service_by_zone(stops: pd.DataFrame, zones: gpd.GeoDataFrame, zone_id: str, 
 # --- protected aggregates ---------------------------------------------------------------
 
 
+Z95 = 1.959963984540054  # two-sided 95 % normal quantile
+MARGINS = {"share_trips_car": "margin_trips_car", "share_trips_public_transport": "margin_trips_public_transport"}
+UNRELIABLE = "part des déplacements peu fiable : marge d'erreur supérieure au seuil de fiabilité"
+
+
 def survey_by_zone(survey: pd.DataFrame, zoning: str, id_column: str, modes: dict) -> pd.DataFrame:
-    """The anonymised survey's aggregates of one zoning, named as published."""
-    return protected_cells(survey, zoning, id_column, {
-        "survey_households": "units", "survey_trips": "nb_deplacements",
-        "share_trips_car": f"share_mode_{modes['car']}",
-        "share_trips_public_transport": f"share_mode_{modes['public_transport']}"})
+    """The anonymised survey's aggregates of one zoning, named as published, with the
+    95 % margin of error of each share (the anonymiser's standard error, households as
+    clusters: trips of one household are not independent)."""
+    columns = {"survey_households": "units", "survey_trips": "nb_deplacements",
+               "share_trips_car": f"share_mode_{modes['car']}",
+               "share_trips_public_transport": f"share_mode_{modes['public_transport']}"}
+    for share, margin in MARGINS.items():
+        if f"se_{columns[share]}" in survey.columns:
+            columns[margin] = f"se_{columns[share]}"
+    cells = protected_cells(survey, zoning, id_column, columns)
+    for margin in MARGINS.values():
+        cells[margin] = cells[margin] * Z95 if margin in cells else np.nan
+    return cells
+
+
+def reliability(table: pd.DataFrame, max_margin: float) -> pd.Series:
+    """`statut`: says where a survey share is unreliable (its margin above `max_margin`);
+    the share stays published, flagged, with its margin beside it."""
+    wide = pd.concat([table[m] > max_margin for m in MARGINS.values() if m in table], axis=1).any(axis=1)
+    return pd.Series(np.where(wide, UNRELIABLE, ""), index=table.index, dtype="str")
 
 
 def carsharing_by_zone(carsharing: pd.DataFrame, zoning: str, id_column: str) -> pd.DataFrame:
@@ -181,6 +201,7 @@ def _with_protected(table: pd.DataFrame, survey: pd.DataFrame, carsharing: pd.Da
         table.loc[absent, "carsharing_trips"] = 0.0
     for column in ("secret_survey_households", "secret_carsharing_stations"):
         table[column] = table[column].fillna("").astype("str")
+    table["statut"] = reliability(table, ctx.params["max_margin"])
     return table
 
 
@@ -259,6 +280,11 @@ def territory_values(iris_table: pd.DataFrame, territory: pd.DataFrame,
     values["survey_trips"] = trips
     for share in ("share_trips_car", "share_trips_public_transport"):
         values[share] = (published[share] * published["survey_trips"]).sum() / trips if trips > 0 else np.nan
+        # IRIS samples are independent: the territory's variance is Σ w² var, w = trips share.
+        margin = MARGINS[share]
+        if margin in published and trips > 0:
+            weights = published["survey_trips"] / trips
+            values[margin] = float(np.sqrt(((weights * published[margin]) ** 2).sum()))
     for column in CARSHARING:
         values[column] = float(territory[column].iloc[0])
     return derive(values.to_frame().T).iloc[0]
@@ -309,6 +335,10 @@ def summarise(iris: pd.DataFrame, commune: pd.DataFrame, territory: pd.DataFrame
     for item in headlines:
         if item["indicator"] in SURVEY:
             item["explanation"] = _scope(item["explanation"], "Valeur pour l'ensemble des IRIS où l'enquête est publiée.")
+            margin = values.get(MARGINS.get(item["indicator"], ""), np.nan)
+            if pd.notna(margin):
+                item["explanation"] += (f" Marge d'erreur à 95 % : ± {format_fr(margin * 100, 'points')} "
+                                        "(enquête par sondage).")
         elif item["indicator"] in ("share_population_served", "population_far_from_stops", "share_area_served") and day:
             item["explanation"] += f" Jour compté : {_french_date(day)}." + _left_out(territory)
     kept = {i: float(values[i]) for i in ctx.demonstrator.indicators if i in values and pd.notna(values[i])}

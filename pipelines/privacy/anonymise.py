@@ -193,6 +193,13 @@ def _per_unit(frame, units, zones, weight_column, values, shares, dominance) -> 
     out[UNITS] = grouped["_weight"].max()
     out[_CONTRIBUTORS] = 1.0
     out[_ROWS] = grouped.size().astype("float64")
+    if shares:
+        # Sums of squares per unit, additive over units: the variance of a share of rows
+        # with the unit (a household and its trips) as the cluster (see `_output`).
+        out["_nn"] = out[_ROWS] ** 2
+        for column in [c for c in sums.columns if c.startswith("_s_")]:
+            sums[f"_yy{column}"] = sums[column] ** 2
+            sums[f"_yn{column}"] = sums[column] * out[_ROWS]
     return pd.concat([out, sums], axis=1).reset_index(drop=True)
 
 
@@ -256,18 +263,38 @@ def _secondary(built: HierarchyCells, reasons: pd.Series, rules, weight_column, 
 
 def _output(cells: pd.DataFrame, reasons: pd.Series, values: Mapping[str, str],
             shares: Mapping[str, list], reason_column: str) -> pd.DataFrame:
+    squares = [f"_{q}_s_{c}_{k}" for c, cats in shares.items() for k in cats for q in ("yy", "yn")]
     additive = [UNITS, _ROWS, *[f"_v_{c}" for c in values],
-                *[f"_s_{c}_{k}" for c, cats in shares.items() for k in cats]]
+                *[f"_s_{c}_{k}" for c, cats in shares.items() for k in cats], *(squares + ["_nn"] if shares else [])]
     table = hierarchy_table(cells, reasons, additive, reason_column)
     units = table[UNITS].astype("Float64")
     for column, how in values.items():
         total = table.pop(f"_v_{column}").astype("Float64")
         table[column] = total if how == "sum" else (total / units).where(units > 0)
     rows = table.pop(_ROWS).astype("Float64")
+    nn = table.pop("_nn").astype("Float64") if shares else None
     for column, categories in shares.items():
         for category in categories:
-            table[f"share_{column}_{category}"] = (table.pop(f"_s_{column}_{category}").astype("Float64") / rows)
+            name = f"{column}_{category}"
+            share = table.pop(f"_s_{name}").astype("Float64") / rows
+            table[f"share_{name}"] = share
+            table[f"se_share_{name}"] = share_standard_error(
+                share, rows, units, table.pop(f"_yy_s_{name}").astype("Float64"),
+                table.pop(f"_yn_s_{name}").astype("Float64"), nn)
     return table[[c for c in table.columns if c != reason_column] + [reason_column]]
+
+
+def share_standard_error(share, rows, units, yy, yn, nn):
+    """Standard error of a share of rows (trips) with units (households) as clusters.
+
+    The share is the ratio p = Σy / Σn of a unit's rows in the category (y) to its rows
+    (n). Its linearised variance, the units drawn at random, is
+    H / (H - 1) · Σ (y - p n)² / (Σn)², with H units and Σ(y - p n)² = Σy² - 2pΣyn + p²Σn²
+    from sums that add up over units. Missing below 2 units.
+    """
+    spread = (yy - 2 * share * yn + share * share * nn).clip(lower=0)
+    variance = units / (units - 1) * spread / (rows * rows)
+    return variance.where(units > 1).pow(0.5).astype("Float64")
 
 
 def _suppressed(table: pd.DataFrame, reason_column: str) -> dict[str, dict[str, int]]:

@@ -111,10 +111,19 @@ def na_reasons(frame: pd.DataFrame, value: str, labels: Mapping | None = None) -
         reasons[missing & status.str.contains("secret")] = texts["na_secret"]
     flag = f"secret_{value}"
     if flag in frame.columns:
-        secret = frame[flag].astype("boolean").fillna(False).astype(bool)
+        secret = _flag(frame[flag])
         reasons[missing & secret] = texts["na_secret"]
         reasons[missing & ~secret & (reasons == texts["na_unknown"])] = texts["na_not_significant"]
     return reasons
+
+
+def _flag(column: pd.Series) -> pd.Series:
+    """A secrecy flag as booleans: published tables write it as text ("secret" or ""),
+    older ones as booleans."""
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        return column.astype("boolean").fillna(False).astype(bool)
+    text = column.astype("string").fillna("").str.strip().str.lower()
+    return text.ne("") & ~text.isin(["false", "0", "non", "no"])
 
 
 def to_clockwise_geojson(zones: gpd.GeoDataFrame, id_col: str,

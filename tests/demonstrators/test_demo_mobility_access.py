@@ -286,3 +286,23 @@ def test_the_page_says_which_bus_services_are_not_counted(demo, mobility):
     assert sentence == " Les services scolaires et à la demande ne sont pas comptés (1 204 départs ce jour-là)."
     staged.attrs.update(excluded_route_types=[], excluded_departures=0)
     assert mobility._left_out(mobility.territory_figures(carsharing_aggregates(), staged, ctx=make_ctx(demo))) == ""
+
+
+def test_survey_shares_carry_their_margin_and_a_wide_one_is_flagged(demo, mobility):
+    """Margin = 1.96 × the anonymiser's standard error; above max_margin (0.15) the
+    share stays, flagged in `statut`. IRIS 1: se 0.1 (margin 0.196, flagged); the
+    commune: se 0.05 (margin 0.098)."""
+    survey = survey_aggregates().assign(se_share_mode_voiture=[0.1, None, 0.05, 0.05],
+                                        se_share_mode_transports_collectifs=[0.04, None, 0.03, 0.03])
+    ctx = make_ctx(demo)
+    iris = mobility.indicators_by_iris(access_counts(), survey, carsharing_aggregates(), iris_zones(), ZONE_STOPS,
+                                       ctx=ctx).set_index("code_iris")
+    assert iris.loc["000010001", "margin_trips_car"] == pytest.approx(0.1 * 1.959963984540054)
+    assert iris.loc["000010001", "margin_trips_public_transport"] == pytest.approx(0.04 * 1.959963984540054)
+    assert iris.loc["000010001", "statut"] == mobility.UNRELIABLE
+    assert iris.loc["000010001", "share_trips_car"] == 0.25  # flagged, not hidden
+    assert iris.loc["000010002", "statut"] == "" and np.isnan(iris.loc["000010002", "margin_trips_car"])
+    # the territory: one published IRIS, so its margin is that IRIS's
+    figures = mobility.territory_figures(carsharing_aggregates(), stops([(0, 0)], [3]), ctx=ctx)
+    values = mobility.territory_values(iris.reset_index(), figures)
+    assert values["margin_trips_car"] == pytest.approx(0.1 * 1.959963984540054)

@@ -174,3 +174,33 @@ def test_leaking_example_is_protected_by_the_anonymiser():
     # The internal reason stays detailed, for the privacy note.
     assert report.suppressed == {"iris": {"n<3": 3}, "commune": {"n<3": 2}, "total": {"secondary": 1}}
     assert table.set_index(["zoning", "zone_id"]).loc[("commune", "C1"), "units"] == 22
+
+
+def test_a_share_carries_its_standard_error_with_households_as_clusters():
+    """Worked by hand: households with (car trips, trips) = (2, 2), (0, 3), (1, 1) give
+    p = 3/6 = 0.5; Σ(y - p n)² = 1² + 1.5² + 0.5² = 3.5; variance = 3/2 · 3.5 / 36.
+    Trips counted as independent would give sqrt(0.25 / 6) = 0.204 instead of 0.382:
+    the cluster is what matters."""
+    from pipelines.privacy.anonymise import share_standard_error
+
+    f = lambda v: pd.Series([v], dtype="Float64")  # noqa: E731
+    # Σy² = 4 + 0 + 1, Σyn = 4 + 0 + 1, Σn² = 4 + 9 + 1
+    se = share_standard_error(f(0.5), f(6.0), f(3.0), f(5.0), f(5.0), f(14.0))
+    assert float(se.iloc[0]) == pytest.approx(np.sqrt(1.5 * 3.5 / 36))
+    assert pd.isna(share_standard_error(f(0.5), f(2.0), f(1.0), f(1.0), f(2.0), f(4.0)).iloc[0])  # one household
+
+
+def test_the_anonymisers_standard_errors_match_a_per_household_computation():
+    rng = np.random.default_rng(7)
+    rows = [(f"h{h}", "A" if h < 25 else "B", rng.choice(["car", "bus", "walk"]))
+            for h in range(40) for _ in range(rng.integers(1, 8))]
+    frame = pd.DataFrame(rows, columns=["hh", "zone", "mode"])
+    table, _ = anonymise(frame, key=None, id_columns=[], drop_columns=[], zone_ids=frame["zone"].rename("iris"),
+                         unit_column="hh", value_columns={}, rule="households", shares={"mode": ["car"]})
+    got = table.set_index("zone_id")
+    for zone, rows_of in frame.groupby("zone"):
+        per = rows_of.groupby("hh")["mode"].agg(y=lambda m: float((m == "car").sum()), n="size")
+        share = per["y"].sum() / per["n"].sum()
+        expected = np.sqrt(len(per) / (len(per) - 1) * ((per["y"] - share * per["n"]) ** 2).sum() / per["n"].sum() ** 2)
+        assert float(got.loc[zone, "share_mode_car"]) == pytest.approx(share)
+        assert float(got.loc[zone, "se_share_mode_car"]) == pytest.approx(expected, rel=1e-12)

@@ -205,3 +205,10 @@ def test_territories_distribution_wraps_long_names_and_keeps_an_empty_territory(
     with pytest.raises(ValueError, match="no territory"):
         make_territories_distribution_figure(frame.iloc[:0], value="share", name="zone", territory="territoire",
                                              unit="%")
+
+
+def test_na_reasons_read_the_flag_as_published_text():
+    """Published tables write `secret_<count>` as "secret" or "": a map of a protected
+    count must not crash on it (it did: "Need to pass bool-like values")."""
+    frame = pd.DataFrame({"households": [30.0, np.nan, np.nan], "secret_households": ["", "secret", ""]})
+    assert na_reasons(frame, "households").tolist() == ["", "secret statistique", "non significatif"]
