@@ -37,6 +37,7 @@ from pipelines.report.data import (
     COMPARISON_FOLDER,
     DEMONSTRATOR_FILE,
     Demonstrator,
+    find_demonstrators,
     load_territory,
     read_demonstrator_meta,
     read_tables,
@@ -83,7 +84,7 @@ def territory_folders(outputs_dir: Path) -> list[Path]:
     """Folders of ``outputs_dir`` holding a territory's publications, sorted by id."""
     return sorted(p for p in Path(outputs_dir).iterdir()
                   if p.is_dir() and not p.name.startswith(".") and p.name != COMPARISON_FOLDER
-                  and any(p.glob(f"*/{DEMONSTRATOR_FILE}"))) if Path(outputs_dir).is_dir() else []
+                  and find_demonstrators(p)) if Path(outputs_dir).is_dir() else []
 
 
 def published_demonstrators(folder: Path) -> list[str]:

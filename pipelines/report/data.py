@@ -76,8 +76,9 @@ class Demonstrator:
 
 
 def find_demonstrators(outputs_dir: Path) -> list[Path]:
-    """Return the demonstrator.json files under ``outputs_dir``, sorted by folder."""
-    return sorted(Path(outputs_dir).glob(f"*/{DEMONSTRATOR_FILE}"))
+    """Return the demonstrator.json files under ``outputs_dir``, sorted by folder; never
+    those of a hidden folder (a publication's staging or backup left by a crashed run)."""
+    return sorted(p for p in Path(outputs_dir).glob(f"*/{DEMONSTRATOR_FILE}") if not p.parent.name.startswith("."))
 
 
 def read_demonstrator_meta(path: Path) -> dict:

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from pipelines import config
 from pipelines.errors import ConfigError
-from pipelines.report.data import COMPARISON_FOLDER, DEMONSTRATOR_FILE
+from pipelines.report.data import COMPARISON_FOLDER, DEMONSTRATOR_FILE, find_demonstrators
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,8 @@ def territories(outputs: Path) -> list[dict]:
     found = []
     for site in sorted(outputs.glob(f"*/site/{INDEX}")):
         folder = site.parent.parent
-        metas = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob(f"*/{DEMONSTRATOR_FILE}"))]
+        metas = [json.loads(p.read_text(encoding="utf-8")) for p in find_demonstrators(folder)
+                 if p.parent.name != "site"]
         shown = [m for m in metas if not m.get("draft")]
         if not shown:
             continue

@@ -94,3 +94,16 @@ def test_a_failed_build_removes_nothing(report_outputs, tmp_path):
         publish_territory_site("est", ["energy_precarity"], tmp_path)
     assert (folder / "mobility_access" / "demonstrator.json").exists()  # set aside, then put back
     assert not [p for p in folder.iterdir() if ".stale-" in p.name]
+
+
+def test_a_staging_folder_left_by_a_crash_is_never_listed(report_outputs, tmp_path):
+    """A `kill -9` during publication leaves `.<demo>.publish-staging-*` beside the
+    target: the next site and the index must not list that demonstrator twice."""
+    outputs, metas = report_outputs
+    folder = territory_copy(outputs, tmp_path, "est", "Ville de l'Est")
+    shutil.copytree(folder / "energy_precarity", folder / ".energy_precarity.publish-staging-abc123")
+    built = publish_territory_site("est", sorted(metas), tmp_path)
+    assert built.pages >= 3
+    page = (folder / "site" / "index.html").read_text(encoding="utf-8")
+    assert page.count('<li class="demo-card">') == len(metas)  # one card each, none for the leftover
+    assert page.count('<li><a href="energy_precarity.html">') == 1
