@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.datacites-installed
 export DAGSTER_HOME := $(CURDIR)/.datacites/dagster
 
-.PHONY: demo test lint ui bench chromium install clean
+.PHONY: demo test lint ui bench chromium servers install clean
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ demo: $(STAMP)
 
 # Lint (ruff), the import contracts (import-linter: demonstrators see only pipelines.api),
 # Dagster's own validation of the components (dg check defs), then the tests.
-test: $(STAMP) chromium
+test: $(STAMP) chromium servers
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -c "from pipelines.run import dagster_home; dagster_home()"
@@ -35,6 +35,16 @@ chromium:
 	  echo "installing Debian's chromium for the page tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Servers the deployment tests start on loopback, each in a temporary folder, and stop
+# (tests/deploy): Debian's PostgreSQL and Redis, installed when missing, never started here.
+servers:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { \
+	  echo "installing Debian's postgresql and redis-server for the deployment tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    postgresql redis-server >/dev/null; \
+	  for unit in postgresql redis-server; do $$SUDO service $$unit stop >/dev/null 2>&1 || true; done; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
