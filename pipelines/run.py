@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -83,6 +85,42 @@ def selection(defs: dg.Definitions, demonstrators: list[str] | None) -> list[dg.
     return sorted(chosen.resolve(graph))
 
 
+@contextlib.contextmanager
+def territory_lock(territory: str) -> Iterator[None]:
+    """One run per territory at a time in a clone: a second one stops at once, saying
+    which run holds the territory since when (it would share its staging folders). The
+    lock is the kernel's (flock): a killed run leaves no lock behind."""
+    import fcntl
+    import json
+    from datetime import datetime
+
+    from pipelines.errors import DatacitesError
+
+    folder = config.STATE_DIR / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{territory}.lock"
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole run)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            try:
+                holder = json.loads(handle.read() or "{}")
+            except ValueError:
+                holder = {}
+            raise DatacitesError(
+                f"a run is publishing territory '{territory}' since {holder.get('since', 'a moment')} "
+                f"(process {holder.get('pid', '?')}); wait for it to end, or stop it, then run again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "since": datetime.now().strftime("%Y-%m-%d %H:%M:%S")}))
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
 def run_all(territory: str | None = None, *, demonstrators: list[str] | None = None,
             log_level: str = "CRITICAL") -> dg.ExecuteInProcessResult:
     """Materialise the territory's assets (all, or those of some demonstrators and the
@@ -96,7 +134,7 @@ def run_all(territory: str | None = None, *, demonstrators: list[str] | None = N
     defs = build_definitions()
     job = defs.resolve_job_def("all_demonstrators")
     keys = selection(defs, demonstrators)
-    with dg.DagsterInstance.get() as instance:
+    with territory_lock(territory), dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=territory, asset_selection=keys,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}})
