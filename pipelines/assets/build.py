@@ -81,9 +81,46 @@ def build_definitions() -> dg.Definitions:
                                   description="Every source, demonstrator and the site, for one territory "
                                               "(a partition).")],
     )
-    defs = dg.Definitions.merge(own, demonstrators)
+    defs = with_automation(dg.Definitions.merge(own, demonstrators), load_sources())
     check_graph(defs.assets or [])
     return defs
+
+
+# When each kind of refresh is looked for, in Europe/Paris: early morning, producers
+# publish during office hours, so the files of the day before are there.
+CRONS = {"daily": "0 5 * * *", "weekly": "0 5 * * 1", "monthly": "0 5 1 * *",
+         "quarterly": "0 5 1 1,4,7,10 *", "yearly": "0 5 1 1 *"}
+TIMEZONE = "Europe/Paris"
+
+
+def automation_condition(spec: dg.AssetSpec, by_raw: dict[dg.AssetKey, str]) -> dg.AutomationCondition | None:
+    """The reader of a raw file runs on its card's `refresh:` (whatever its other inputs
+    do: a monthly GTFS does not wait for the yearly IRIS); everything else runs when
+    what it reads has changed and every blocking check upstream has passed."""
+    refreshes = {by_raw[dep.asset_key] for dep in spec.deps if dep.asset_key in by_raw}
+    if refreshes:
+        crons = [CRONS[r] for r in sorted(refreshes) if r in CRONS]
+        if not crons:
+            return None  # `refresh: never`: materialised by hand only
+        tick = dg.AutomationCondition.cron_tick_passed(crons[0], cron_timezone=TIMEZONE)
+        return (tick & ~dg.AutomationCondition.in_progress()).with_label(
+            f"on the card's refresh ({crons[0]}, {TIMEZONE})")
+    return dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+
+
+def with_automation(defs: dg.Definitions, sources: dict) -> dg.Definitions:
+    """Every materialisable asset with its automation condition (`automation_condition`)."""
+    from pipelines.assets.sources import raw_key
+
+    by_raw = {raw_key(card): card.refresh for card in sources.values()}
+    external = set(by_raw)
+
+    def automate(spec: dg.AssetSpec) -> dg.AssetSpec:
+        if spec.key in external:
+            return spec
+        return spec.replace_attributes(automation_condition=automation_condition(spec, by_raw))
+
+    return defs.map_asset_specs(func=automate)
 
 
 def build_assets() -> tuple[list, list]:
