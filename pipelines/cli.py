@@ -153,7 +153,8 @@ def _checked_territory(territory_id: str):
     return load_territory(territory_id)
 
 
-def _run_one(territory: str, demonstrators: list[str] | None, quiet: bool, prefix: str = "") -> bool:
+def _run_one(territory: str, demonstrators: list[str] | None, quiet: bool, prefix: str = "",
+             force: bool = False) -> bool:
     """Run one territory in this process, showing each step as it ends."""
     from pipelines.progress import set_listener
     from pipelines.run import run_all
@@ -166,7 +167,8 @@ def _run_one(territory: str, demonstrators: list[str] | None, quiet: bool, prefi
     with _progress(quiet, prefix) as listener:
         set_listener(listener)
         try:
-            return run_all(territory, demonstrators=demonstrators).success
+            result = run_all(territory, demonstrators=demonstrators, force=force)
+            return result is None or result.success  # None: nothing had changed
         finally:
             set_listener(None)
 
@@ -209,28 +211,29 @@ class _progress:
 
 
 def _run_in_child(args: tuple) -> bool:
-    territory, demonstrators, quiet = args
+    territory, demonstrators, quiet, force = args
     warnings.filterwarnings("ignore", message=r".* is currently in (beta|preview)")
     try:
-        return _run_one(territory, demonstrators, quiet, prefix=f"[{territory}] ")
+        return _run_one(territory, demonstrators, quiet, prefix=f"[{territory}] ", force=force)
     except DatacitesError as exc:
         print(f"datacites: {exc}", file=sys.stderr, flush=True)
         return False
 
 
-def run_territories(territories: list[str], demonstrators: list[str] | None, jobs: int, quiet: bool) -> bool:
+def run_territories(territories: list[str], demonstrators: list[str] | None, jobs: int, quiet: bool,
+                    force: bool = False) -> bool:
     """Every territory, one after the other or `jobs` at a time (one process each)."""
     for territory in territories:
         _checked_territory(territory)  # a wrong id fails before anything runs
     if jobs <= 1 or len(territories) == 1:
-        results = [_run_one(t, demonstrators, quiet, prefix=f"[{t}] " if len(territories) > 1 else "")
+        results = [_run_one(t, demonstrators, quiet, prefix=f"[{t}] " if len(territories) > 1 else "", force=force)
                    for t in territories]
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            results = list(pool.map(_run_in_child, [(t, demonstrators, quiet) for t in territories]))
+            results = list(pool.map(_run_in_child, [(t, demonstrators, quiet, force) for t in territories]))
     return all(results)
 
 
@@ -244,8 +247,12 @@ def run(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="territories run at once")] = 1,
     demonstrator: Annotated[Optional[list[str]], typer.Option(hidden=True)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only failures and the result")] = False,
+    force: Annotated[bool, typer.Option("--force", help="materialise everything chosen, changed or not")] = False,
 ) -> None:
     """Materialise the chosen demonstrators (all by default) for one or more territories.
+
+    Only what changed since the last run is materialised (a new file, a card, the code):
+    nothing at all when nothing changed.
 
     Examples:
 
@@ -257,7 +264,7 @@ def run(
     """
     chosen = list(demonstrators or []) + list(demonstrator or [])
     territories = list(territory or [config.DEFAULT_TERRITORY])
-    if not run_territories(territories, chosen or None, jobs, quiet):
+    if not run_territories(territories, chosen or None, jobs, quiet, force):
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -82,7 +82,7 @@ def selection(defs: dg.Definitions, demonstrators: list[str] | None) -> list[dg.
         raise ConfigError(f"no demonstrator {unknown} in demonstrators/ (known: {', '.join(known)})")
     graph = defs.resolve_asset_graph()
     chosen = dg.AssetSelection.groups(*demonstrators).upstream() | dg.AssetSelection.assets("site")
-    return sorted(chosen.resolve(graph))
+    return sorted(k for k in chosen.resolve(graph) if k in graph.materializable_asset_keys)
 
 
 @contextlib.contextmanager
@@ -122,7 +122,7 @@ def territory_lock(territory: str) -> Iterator[None]:
 
 
 def run_all(territory: str | None = None, *, demonstrators: list[str] | None = None,
-            log_level: str = "CRITICAL") -> dg.ExecuteInProcessResult:
+            log_level: str = "CRITICAL", force: bool = False) -> dg.ExecuteInProcessResult | None:
     """Materialise the territory's assets (all, or those of some demonstrators and the
     site); failures are printed, not raised."""
     from pipelines.assets.build import build_definitions
@@ -133,11 +133,23 @@ def run_all(territory: str | None = None, *, demonstrators: list[str] | None = N
     territory_sources(load_territory(territory))  # its own error, not "no such partition"
     defs = build_definitions()
     job = defs.resolve_job_def("all_demonstrators")
+    from pipelines import fingerprints
+
     keys = selection(defs, demonstrators)
+    wanted = keys if keys is not None else [k for k in defs.resolve_asset_graph().materializable_asset_keys]
+    current = fingerprints.fingerprints(defs, territory)
+    todo = sorted(fingerprints.changed(wanted, current, territory)) if not force else sorted(wanted)
+    if not todo:
+        print(f"nothing changed for territory '{territory}' since its last run: nothing to materialise "
+              "(--force runs everything again)")
+        return None
+    keys = todo
     with territory_lock(territory), dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=territory, asset_selection=keys,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}})
+    materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    fingerprints.record(territory, current, materialised)
     personal = {key.to_python_identifier() for key, level in _levels(defs).items() if level == "personal"}
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
