@@ -266,7 +266,7 @@ def test_two_territories_run_at_once_with_jobs(sample_project):
     demo = "mobility_access"
     before = {t: pd.read_csv(root / "outputs" / t / demo / f"{demo}_iris.csv") for t in ("sample", "overseas_sample")}
     stamps = {t: (root / "outputs" / t / demo / "demonstrator.json").stat().st_mtime_ns for t in before}
-    done = run_cli(["run", demo, "-t", "sample", "-t", "overseas_sample", "--jobs", "2"], sample_project["env"], root)
+    done = run_cli(["run", demo, "-t", "sample", "-t", "overseas_sample", "--jobs", "2", "--force"], sample_project["env"], root)
     lines = done.stdout.splitlines()
     for territory in before:
         assert any(line.startswith(f"[{territory}] done {demo}/summary") for line in lines), done.stdout[-2000:]

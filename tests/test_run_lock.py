@@ -29,14 +29,14 @@ def test_a_second_run_of_a_territory_is_refused_and_the_lock_goes_with_the_run(t
 def test_two_concurrent_runs_in_one_clone(sample_project):
     """The second run stops at once with the message, exit 2; the first one succeeds."""
     root, env = sample_project["root"], sample_project["env"]
-    first = subprocess.Popen([str(BIN / "datacites"), "run", "energy_precarity"], env=env, cwd=root,
+    first = subprocess.Popen([str(BIN / "datacites"), "run", "energy_precarity", "--force"], env=env, cwd=root,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = root / ".datacites" / "locks" / "sample.lock"
     deadline = time.monotonic() + 120
     while not (lock.exists() and lock.read_text(encoding="utf-8")) and first.poll() is None:
         assert time.monotonic() < deadline, "the first run never took the lock"
         time.sleep(0.1)
-    second = subprocess.run([str(BIN / "datacites"), "run", "energy_precarity"], env=env, cwd=root,
+    second = subprocess.run([str(BIN / "datacites"), "run", "energy_precarity", "--force"], env=env, cwd=root,
                             capture_output=True, text=True, timeout=300)
     out, err = first.communicate(timeout=600)
     assert first.returncode == 0, out[-2000:] + err[-2000:]

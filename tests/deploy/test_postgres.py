@@ -73,7 +73,7 @@ def test_two_territories_run_with_postgres_storage_and_are_read_back(sample_proj
     shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
     env = {**sample_project["env"], **postgres, "DAGSTER_HOME": str(home)}
     root = sample_project["root"]
-    run_cli(["run", "mobility_access", "-t", "sample", "-t", "overseas_sample"], env, root)
+    run_cli(["run", "mobility_access", "-t", "sample", "-t", "overseas_sample", "--force"], env, root)
     assert not list(home.glob("**/*.db")), "SQLite files: the instance did not use PostgreSQL"
 
     # read back through Dagster, as the UI would, and straight from the database
