@@ -83,7 +83,22 @@ def build_definitions() -> dg.Definitions:
     )
     defs = with_automation(dg.Definitions.merge(own, demonstrators), load_sources())
     check_graph(defs.assets or [])
-    return defs
+    return dg.Definitions.merge(defs, dg.Definitions(sensors=inbox_sensors(defs, valid)))
+
+
+def inbox_sensors(defs: dg.Definitions, territories: list[str]) -> list[dg.SensorDefinition]:
+    """One inbox sensor per territory (pipelines/assets/inbox.py), asking for the run of
+    the assets that read the new file (automation updates the rest)."""
+    from pipelines.assets.inbox import inbox_sensor
+    from pipelines.assets.sources import raw_key
+
+    graph = defs.resolve_asset_graph()
+    readers = {}
+    for card in load_sources().values():
+        children = sorted(graph.get(raw_key(card)).child_keys) if raw_key(card) in graph.get_all_asset_keys() else []
+        if children:
+            readers[card.id] = children
+    return [inbox_sensor(t, readers) for t in territories]
 
 
 # When each kind of refresh is looked for, in Europe/Paris: early morning, producers
