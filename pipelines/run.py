@@ -150,7 +150,7 @@ def run_all(territory: str | None = None, *, demonstrators: list[str] | None = N
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}})
     materialised = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     fingerprints.record(territory, current, materialised)
-    personal = {key.to_python_identifier() for key, level in _levels(defs).items() if level == "personal"}
+    personal = {key.to_python_identifier() for key, level in _levels(defs).items() if level in ("personal", "private")}
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
             evaluation = event.event_specific_data

@@ -18,11 +18,13 @@ from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import TAG
 from pipelines.catalogue import SourceCard, Territory, source_path
 from pipelines.catalogue.models import DEFAULT_ZONINGS
-from pipelines.connectors import get_connector
-from pipelines.errors import SourceError
+from pipelines.connectors import get_connector, reading_sensitive_file
+from pipelines.errors import DatacitesError, SourceError
 from pipelines.spatial import check_crs
 
 GROUP = "sources"
+# Files whose values no message, log line or Dagster event may show.
+SENSITIVE_LEVELS = ("private", "personal")
 
 
 def raw_key(card: SourceCard) -> dg.AssetKey:
@@ -59,7 +61,10 @@ def read_source(card: SourceCard, territory: Territory) -> pd.DataFrame:
     # also refuses a file whose own CRS says otherwise.
     if card.crs and "crs" not in options and "crs" in inspect.signature(reader).parameters:
         options["crs"] = card.crs
-    frame = reader(path, working_crs=territory.working_crs, **options)
+    sensitive = card.sensitivity in SENSITIVE_LEVELS
+    with reading_sensitive_file(sensitive):
+        frame = _read(reader, path, card, options, territory.working_crs) if sensitive else reader(
+            path, working_crs=territory.working_crs, **options)
     missing = [c for c in card.columns if c not in frame.columns]
     if missing:
         raise SourceError(path, f"the connector '{card.format}' gave no column {missing}, which the card "
@@ -69,6 +74,22 @@ def read_source(card: SourceCard, territory: Territory) -> pd.DataFrame:
         check_crs(frame, territory.grid_crs if is_grid else territory.working_crs, layer=card.id,
                   role="grid CRS" if is_grid else "working CRS")
     return restrict_to_communes(frame, card, territory, path)
+
+
+def _read(reader, path, card: SourceCard, options: dict, working_crs: str) -> pd.DataFrame:
+    """Read a private or personal file: an error never carries a library's exception, as
+    its cause or context, since Dagster stores the whole chain and library messages quote
+    rows, values or bytes."""
+    try:
+        return reader(path, working_crs=working_crs, **options)
+    except DatacitesError as error:
+        raise error from None  # ours name file, line, column and fix; what they arose from may quote values
+    except Exception as error:
+        raise SourceError(path, f"the connector '{card.format}' failed ({type(error).__name__}); its message is "
+                          f"withheld, since the file is {card.sensitivity}.",
+                          fix=f"check the file against the format '{card.format}' and the options of "
+                              f"sources/{card.id}.yaml (header line, separator, quotes, encoding, column types)."
+                          ) from None
 
 
 def restrict_to_communes(frame: pd.DataFrame, card: SourceCard, territory: Territory, path) -> pd.DataFrame:

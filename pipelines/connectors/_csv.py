@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from pipelines.connectors._sensitive import library_cause, shown_column
 from pipelines.errors import SourceError
 
 __all__ = ["CsvTable", "read_csv", "read_header", "ENCODING_FIX"]
@@ -70,7 +72,7 @@ def _codec(encoding: str) -> str:
         name = codecs.lookup(encoding).name
     except LookupError as error:
         raise SourceError("(source card)", f"encoding '{encoding}' is not known to Python.",
-                          fix="use e.g. `encoding: utf-8`, `latin-1` or `cp1252`.") from error
+                          fix="use e.g. `encoding: utf-8`, `latin-1` or `cp1252`.") from library_cause(error)
     return "utf-8-sig" if name == "utf-8" else name
 
 
@@ -81,7 +83,7 @@ def _check_exists(path: Path, label: str) -> None:
 
 
 def read_header(path: str | Path, *, encoding: str = "utf-8", sep: str | None = None,
-                label: str | None = None) -> Header:
+                label: str | None = None, expected: Collection[str] = ()) -> Header:
     """Read, decode and check the header line of a CSV file.
 
     Parameters
@@ -94,6 +96,9 @@ def read_header(path: str | Path, *, encoding: str = "utf-8", sep: str | None = 
         Separator; when omitted, the most frequent of ``; , | tab`` in the header.
     label : str, optional
         How errors name the file (e.g. ``feed.zip/stops.txt``); default the path.
+    expected : collection of str, optional
+        Column names the caller expects: the only header names an error about a private
+        or personal file may show (see :mod:`._sensitive`).
 
     Returns
     -------
@@ -124,17 +129,19 @@ def read_header(path: str | Path, *, encoding: str = "utf-8", sep: str | None = 
     separator = sep or max(DELIMITERS, key=text.count)
     names = next(csv.reader([text], delimiter=separator))
     names = [name.strip() or f"column_{i + 1}" for i, name in enumerate(names)]
-    _check_duplicates(label, names)
+    _check_duplicates(label, names, expected)
     return Header(names, separator, codec, label)
 
 
-def _check_duplicates(label: str, names: list[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
+def _check_duplicates(label: str, names: list[str], expected: Collection[str]) -> None:
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
         if name in seen:
-            raise SourceError(label, "the header names this column more than once.", row=1,
-                              column=name, fix="rename or remove the duplicated column.")
-        seen.add(name)
+            raise SourceError(label, f"the header names a column more than once (fields {seen[name]} and "
+                              f"{position}).", row=1, column=shown_column(name, expected),
+                              fix="rename or remove the duplicated column; if the file has lost its header "
+                                  "line, restore it.")
+        seen[name] = position
 
 
 def read_csv(path: str | Path, *, columns: list[str] | None = None, encoding: str = "utf-8",

@@ -30,6 +30,7 @@ import shapely
 from pyproj import CRS
 
 from pipelines.connectors._crs import CRS_FIX, crs_label, outside_area, parse_crs, transformer
+from pipelines.connectors._sensitive import library_cause
 from pipelines.errors import SourceError
 
 __all__ = ["read_layer", "check_layer_crs", "check_target_area", "check_polygons",
@@ -45,7 +46,7 @@ def _pick_layer(path: Path, layer: str | None, preferred: tuple[str, ...]) -> st
     except Exception as error:  # pyogrio raises several GDAL error types
         raise SourceError(path, "the file cannot be opened as a GIS layer (GeoPackage, "
                           "shapefile, GeoJSON).", fix="check the file and its extension; "
-                          "download it again if it is truncated.") from error
+                          "download it again if it is truncated.") from library_cause(error)
     if layer is not None:
         if layer not in names:
             raise SourceError(path, f"layer '{layer}' is not in the file.",

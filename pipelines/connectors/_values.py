@@ -115,6 +115,10 @@ def parse_int(locator: Locator, column: str, values) -> pd.Series:
     if fractional.any():
         raise locator.error("value is not a whole number.", index=_first(fractional),
                             column=column, fix="declare the column as `float`, or correct it.")
+    huge = ~np.isnan(numbers) & (np.abs(numbers) >= 2.0**63)  # would wrap around silently
+    if huge.any():
+        raise locator.error("value is too large for a whole number.", index=_first(huge),
+                            column=column, fix="correct the value, or declare the column as `float`.")
     return pd.Series(pd.array(numbers, dtype="Float64").astype("Int64"))
 
 

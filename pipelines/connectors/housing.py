@@ -23,6 +23,7 @@ import pandas as pd
 from pipelines.connectors._columns import header_key, resolve_columns
 from pipelines.connectors._csv import read_csv, read_header
 from pipelines.connectors._points import points_frame, project_points
+from pipelines.connectors._sensitive import shown_column
 from pipelines.connectors._values import mask_tokens, parse_code, parse_float, parse_int
 from pipelines.connectors.registry import connector
 from pipelines.errors import SourceError
@@ -128,8 +129,8 @@ def _strip_years(path, names: list[str]) -> tuple[dict[str, str], dict[str, int]
         match = _YEAR_SUFFIX.match(header_key(name))
         key = match.group("name") if match else header_key(name)
         if key in plain:
-            raise SourceError(path, f"two columns are '{key}' once their year is dropped.", row=1,
-                              column=name, fix="keep one vintage of each column.")
+            raise SourceError(path, "two columns have the same name once their year is dropped.", row=1,
+                              column=shown_column(name, ()), fix="keep one vintage of each column.")
         plain[key] = name
         if match:
             years[key] = 2000 + int(match.group("year"))

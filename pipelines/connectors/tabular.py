@@ -14,7 +14,8 @@ The card declares each column's type, and, for points, the coordinate columns an
 
 Every value is read as text first, so codes keep their zeros; then each declared column
 is converted. Errors name the file, line and column, and never the value: these files
-can be personal, and parser messages that quote a row are rephrased.
+can be personal, and parser messages that quote a row are rephrased. A private or
+personal file must have its columns declared (see :mod:`._sensitive`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 from pipelines.connectors._columns import require_exact
 from pipelines.connectors._csv import CsvTable, read_csv, read_header
 from pipelines.connectors._points import points_frame, project_points
+from pipelines.connectors._sensitive import is_sensitive
 from pipelines.connectors._values import (
     CODE_PATTERNS,
     as_text,
@@ -83,9 +85,9 @@ def read_point_csv(path, *, working_crs="EPSG:2154", columns: dict[str, str] | N
         common CSV problems (encoding, separator, empty file, duplicated header).
     """
     _check_options(path, columns, x, y, crs, codes)
-    header = read_header(path, encoding=encoding, sep=sep)
-    declared = dict(columns) if columns else {name: "text" for name in header.names}
     coordinates = [c for c in (x, y) if c is not None]
+    header = read_header(path, encoding=encoding, sep=sep, expected=[*(columns or {}), *coordinates])
+    declared = dict(columns) if columns else {name: "text" for name in header.names}
     wanted = [*declared, *[c for c in coordinates if c not in declared]]
     require_exact(path, header.names, wanted)
     table = read_csv(path, columns=wanted, encoding=encoding, header=header)
@@ -107,6 +109,11 @@ def _check_options(path, columns, x, y, crs, codes) -> None:
                           f"use {', '.join(COLUMN_TYPES)}.")
     if (x is None) != (y is None):
         raise ConfigError(f"{path}: declare both `x:` and `y:` coordinate columns, or neither.")
+    if not columns and is_sensitive():
+        # Without declared names the header line would name the output columns, and a
+        # file that lost it would put a data row into column names, metadata and errors.
+        raise ConfigError(f"{path}: a private or personal file's columns must be declared in its source "
+                          "card (`options: columns: {name: type}`).")
     if x is not None and crs is None:
         raise ConfigError(f"{path}: declare the CRS of `x`/`y` with `crs:` (e.g. EPSG:2154).")
     bad_kinds = sorted(set((codes or {}).values()) - set(CODE_PATTERNS))

@@ -105,6 +105,10 @@ def read_travel_survey(path, *, working_crs="EPSG:2154", trips: str = "travel_su
     return frame
 
 
+def _names(aliases: dict[str, tuple[str, ...]]) -> set[str]:
+    return {name for names in aliases.values() for name in names}
+
+
 def _text(table: CsvTable, column: str | None) -> pd.Series:
     if column is None:
         return pd.Series(pd.NA, index=range(len(table)), dtype="str")
@@ -121,7 +125,7 @@ def _required_text(table: CsvTable, names: dict[str, str], output: str, what: st
 
 
 def _persons(path: Path, encoding, sep, decimal, crs, working_crs):
-    header = read_header(path, encoding=encoding, sep=sep)
+    header = read_header(path, encoding=encoding, sep=sep, expected=_names(_PERSONS))
     names = resolve_columns(path, header.names, _PERSONS, required=("id_personne", "id_menage", "x", "y"))
     table = read_csv(path, columns=sorted(set(names.values())), encoding=encoding, header=header)
     ids = _required_text(table, names, "id_personne", "person id")
@@ -157,7 +161,7 @@ def _check_one_home(table: CsvTable, households: pd.Series, x: np.ndarray, y: np
 
 
 def _trips(path: Path, encoding, sep, decimal) -> tuple[pd.DataFrame, tuple[CsvTable, str]]:
-    header = read_header(path, encoding=encoding, sep=sep)
+    header = read_header(path, encoding=encoding, sep=sep, expected=_names(_TRIPS))
     names = resolve_columns(path, header.names, _TRIPS, required=("id_personne", "id_deplacement", "mode"))
     table = read_csv(path, columns=sorted(set(names.values())), encoding=encoding, header=header)
     frame = pd.DataFrame({
