@@ -26,7 +26,7 @@ import shapely
 from pipelines.privacy.identifiers import PATTERNS, find_identifiers
 from pipelines.privacy.pseudonymise import pseudonymise
 
-KEY = bytes(range(32))
+KEY = __import__("secrets").token_bytes(32)
 
 
 def timed(fn):

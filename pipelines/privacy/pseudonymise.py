@@ -100,3 +100,6 @@ def check_key(key: bytes | None) -> None:
     if len(key) < MIN_KEY_BYTES:
         raise PrivacyError(f"the pseudonymisation key has {len(key)} bytes; at least {MIN_KEY_BYTES} "
                            "are needed so that pseudonyms cannot be brute-forced.")
+    from pipelines.privacy.keys import check_key_strength
+
+    check_key_strength(bytes(key))  # a long but guessable key ("0" * 32) is no secret

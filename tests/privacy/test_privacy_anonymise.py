@@ -10,7 +10,7 @@ from pipelines.errors import PrivacyError
 from pipelines.privacy.anonymise import anonymise
 from pipelines.privacy.pseudonymise import pseudonymise
 
-KEY = b"test-key-" + b"x" * 32
+KEY = bytes.fromhex("5c1f0e9a3b7d2486e1f09c3a5b7d2e4f8a6c1b3d5e7f9a0c2e4b6d8f1a3c5e7b")  # fixed, random
 # IRIS 000010001: 30 households, 000010002: 5, 000010003: 20 (commune 00001);
 # 000020001: 50 (commune 00002). Twelve monthly readings per household.
 SIZES = {"000010001": 30, "000010002": 5, "000010003": 20, "000020001": 50}
