@@ -7,6 +7,8 @@ inside the anonymiser itself: there is no staged copy of it in the store.
 """
 
 
+from dataclasses import replace
+
 import dagster as dg
 import geopandas as gpd
 import pandas as pd
@@ -14,7 +16,7 @@ import pandas as pd
 from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import GROUP, protected_key, raw_key, read_source, staged_key
-from pipelines.catalogue import SourceCard, Territory
+from pipelines.catalogue import SourceCard, Territory, source_path
 from pipelines.catalogue.models import DEFAULT_ZONINGS
 from pipelines.errors import ConfigError, DatacitesError, PrivacyError
 from pipelines.spatial import assign_points_to_zones
@@ -36,23 +38,40 @@ def zone_ids(points: pd.DataFrame, iris: gpd.GeoDataFrame, zonings: list[str], c
     return pd.DataFrame({z: columns[z] for z in ("iris", "commune") if z in zonings}, index=points.index)
 
 
-def protect(frame: pd.DataFrame, card: SourceCard, iris: gpd.GeoDataFrame, territory: Territory):
-    """Aggregate and protect one sensitive source; returns (aggregates, report)."""
+def protect(frame: pd.DataFrame, card: SourceCard, iris: gpd.GeoDataFrame, territory: Territory, *, path=None):
+    """Validate, aggregate and protect one sensitive source; returns (aggregates, report, inputs).
+
+    The input is checked against the card (`pipelines.privacy.inputs`: plausible values,
+    duplicates, points inside the territory) before anything is pseudonymised; `path` is
+    the source's file, named in errors (default: the territory's file of the card)."""
+    from pipelines.connectors import reading_sensitive_file
     from pipelines.privacy.anonymise import anonymise
+    from pipelines.privacy.inputs import check_locations, source_rows, validate_input
     from pipelines.privacy.keys import resolve_key
 
     agg = card.aggregation
+    # Index labels are the records' positions in the file, kept through the filters below
+    # so that errors name the file's line.
+    frame = frame.reset_index(drop=True)
+    with reading_sensitive_file():  # the validation may re-read the file: never quote it
+        rows = source_rows(card, path if path is not None else source_path(card, territory), frame)
+        frame, checked = validate_input(frame, card, rows=rows)
     for column, keep in agg.filter.items():
         # Compared as text: a YAML `2023` and a CSV "2023" must match whatever the types.
         frame = frame[frame[column].astype("str").isin([str(value) for value in keep])]
         if frame.empty:
             raise ConfigError(f"source card '{card.id}': aggregation.filter on '{column}' keeps no row; "
                               "check the values listed there against the file")
-    key = resolve_key(fictional=territory.fictional) if agg.identifiers else None
+    # The per-clone sample key only where every commune is fictional (the card's, and the
+    # territory's zones: sample.yaml lists none).
+    codes = [*(c.code for c in territory.communes), *iris["code_commune"].astype("str")]
+    key = resolve_key(fictional=territory.fictional, codes=codes) if agg.identifiers else None
     zones = zone_ids(frame, iris, agg.zonings, territory.working_crs)
-    return anonymise(frame, key=key, id_columns=agg.identifiers, drop_columns=agg.drop, zone_ids=zones,
-                     unit_column=agg.unit, value_columns=agg.values, rule=list(agg.rules),
-                     weight_column=agg.weight, shares=agg.shares, source=card.id)
+    far = check_locations(frame, zones, iris, card, rows=rows)
+    table, report = anonymise(frame, key=key, id_columns=agg.identifiers, drop_columns=agg.drop, zone_ids=zones,
+                              unit_column=agg.unit, value_columns=agg.values, rule=list(agg.rules),
+                              weight_column=agg.weight, shares=agg.shares, source=card.id)
+    return table, report, replace(checked, rows_far_outside=far)
 
 
 def absent_aggregates(card: SourceCard) -> pd.DataFrame:
@@ -86,14 +105,14 @@ def protected_asset(card: SourceCard, sources: dict[str, SourceCard]) -> dg.Asse
             return absent_aggregates(card)
         own = run.sources[card.id]
         try:
-            table, report = protect(read(own, run.territory), own, iris, run.territory)
+            table, report, checked = protect(read(own, run.territory), own, iris, run.territory)
         except DatacitesError:
             raise  # ours never carry values
         except Exception as exc:
             # Library errors quote the offending value (an address, a meter number).
             raise PrivacyError(f"source '{card.id}': aggregation failed ({type(exc).__name__}); values are not "
                                "shown. Check the card's aggregation columns and their types.") from None
-        context.add_output_metadata(report.to_metadata() | {"rows": len(table)})
+        context.add_output_metadata(report.to_metadata() | checked.to_metadata() | {"rows": len(table)})
         return table
 
     if personal:

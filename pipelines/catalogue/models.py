@@ -6,6 +6,7 @@ Validation errors are raised with `hide_input_in_errors` so that a value typed i
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any, Literal
 
@@ -63,11 +64,72 @@ class PrivacyRule(_Card):
         return self.max_dominance or MAX_DOMINANCE_SHARE
 
 
+class ColumnCheck(_Card):
+    """Plausible values of one column of a private or personal source, checked on the
+    connector's frame before anything is pseudonymised or aggregated
+    (:mod:`pipelines.privacy.inputs`). Numbers take `min`/`max`; text takes `pattern`
+    or `month`."""
+
+    min: float | None = Field(default=None, description="smallest plausible value (numbers)")
+    max: float | None = Field(default=None, description="largest plausible value (numbers): it catches a meter "
+                                                        "number or a coordinate swapped into a quantity")
+    pattern: str | None = Field(default=None, description="regular expression the whole text must match, e.g. "
+                                                          "'^\\d{14}$' for a meter number")
+    month: bool = Field(default=False, description="a month written YYYY-MM (01 to 12), not after the current month")
+    required: bool = Field(default=False, description="no empty value")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error:
+                raise ValueError("is not a valid regular expression") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "ColumnCheck":
+        numeric = self.min is not None or self.max is not None
+        if numeric and (self.pattern or self.month):
+            raise ValueError("`min`/`max` are for numbers, `pattern`/`month` for text: keep one kind")
+        if self.pattern and self.month:
+            raise ValueError("give `pattern` or `month: true`, not both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("`min` is above `max`")
+        return self
+
+
+class Duplicates(_Card):
+    """Rows sharing `key` (the same meter and month): what to do with them.
+
+    `refuse`: any two such rows stop the run. `drop_identical`: rows identical in every
+    column are kept once (a file exported twice), rows sharing the key with other values
+    stop the run. `keep_first`: the first row of each key in file order is kept.
+    `sum`: the rows of a key are merged into one whose `values:` columns are added; their
+    other columns must be equal, else the run stops. Rows removed are counted in the
+    asset's metadata."""
+
+    key: list[str] = Field(min_length=1, description="columns identifying one row, e.g. [numero_compteur, mois]")
+    rule: Literal["refuse", "drop_identical", "keep_first", "sum"] = "refuse"
+
+
+class LocationCheck(_Card):
+    """Points must lie in the territory: those farther than `margin_m` from every IRIS
+    may be at most `max_share` of the located rows (a wrong CRS or another territory's
+    file puts them all outside); the few allowed are dropped by the anonymiser and counted."""
+
+    margin_m: float = Field(default=100.0, ge=0, description="metres around the territory's IRIS still inside")
+    max_share: float = Field(default=0.01, ge=0, le=1, description="largest share of located rows farther out")
+
+
 class Aggregation(_Card):
     """How a personal source is anonymised, or a private one aggregated, before publication.
 
     Personal sources must name their direct identifiers (pseudonymised with a keyed HMAC,
     used only inside the anonymiser); private business sources may leave them empty.
+    `checks`, `duplicates` and `location` are validated on the input before anything else
+    (:mod:`pipelines.privacy.inputs`, where the schema is described).
     """
 
     identifiers: list[str] = Field(default_factory=list, description="direct identifiers, pseudonymised with a keyed HMAC")
@@ -83,6 +145,11 @@ class Aggregation(_Card):
     filter: dict[str, list[Any]] = Field(default_factory=dict, description="keep rows whose column is in the list")
     shares: dict[str, list[str]] = Field(default_factory=dict, description="column -> categories")
     rules: list[PrivacyRule] = Field(min_length=1)
+    checks: dict[str, ColumnCheck] = Field(
+        default_factory=dict, description="column of the connector's frame -> plausible values (x, y: coordinates)")
+    duplicates: Duplicates | None = Field(default=None, description="rows sharing a key, and the rule for them")
+    location: LocationCheck = Field(default_factory=LocationCheck,
+                                    description="share of points allowed outside the territory")
 
     @model_validator(mode="after")
     def _identifiers_are_never_aggregated(self) -> "Aggregation":
@@ -96,6 +163,15 @@ class Aggregation(_Card):
                              "filtered or used as weights; remove them from values/shares/filter/weight")
         if self.unit in self.drop:
             raise ValueError(f"the unit column '{self.unit}' cannot also be dropped")
+        return self
+
+    @model_validator(mode="after")
+    def _numbers_are_checked_as_numbers(self) -> "Aggregation":
+        texts = sorted(c for c in [*self.values, *([self.weight] if self.weight else [])]
+                       if c in self.checks and (self.checks[c].pattern or self.checks[c].month))
+        if texts:
+            raise ValueError(f"columns {texts} are aggregated as numbers: check them with `min`/`max`, "
+                             "not `pattern`/`month`")
         return self
 
 
