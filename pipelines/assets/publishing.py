@@ -31,11 +31,23 @@ def fresh_dir(path: Path) -> Path:
     return path
 
 
+GPKG_DATE = "2000-01-01T00:00:00.000Z"
+
+
 def write_table(frame: gpd.GeoDataFrame, folder: Path, stem: str) -> dict[str, str]:
     """Write one published table as CSV (no geometry), GeoParquet and GeoPackage."""
     frame.drop(columns="geometry").to_csv(folder / f"{stem}.csv", index=False, encoding="utf-8")
     frame.to_parquet(folder / f"{stem}.parquet", index=False)
-    frame.to_file(folder / f"{stem}.gpkg", layer=stem, driver="GPKG")
+    # GDAL stamps a GeoPackage with the time of writing unless told a date: a fixed one
+    # keeps identical tables byte-identical (the data's own dates are in the manifest).
+    import pyogrio
+
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
+    try:
+        frame.to_file(folder / f"{stem}.gpkg", layer=stem, driver="GPKG", engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return {"csv": f"{stem}.csv", "parquet": f"{stem}.parquet", "gpkg": f"{stem}.gpkg"}
 
 
