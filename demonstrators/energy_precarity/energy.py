@@ -26,6 +26,10 @@ OPERATOR = {"operator_delivery_points": "units", "operator_consumption_mwh": "co
             "operator_dwellings": "nb_logements"}
 METERS = {"metered_households": "units", "metered_kwh": "conso_kwh"}
 IRIS_COLUMNS = ["code_iris", "nom_iris", "code_commune", "nom_commune"]
+# INSEE's own rule for its grid: cells of fewer than 11 households carry imputed values
+# (`i_est_200 = 1`), which are not measurements and are not republished as such.
+INSEE_CELL_HOUSEHOLDS = 11
+IMPUTED = "valeurs imputées par l'INSEE (carreau de moins de 11 ménages), non reprises"
 
 
 def households_by_iris(grid: gpd.GeoDataFrame, incomes: pd.DataFrame, iris: gpd.GeoDataFrame, *,
@@ -43,6 +47,28 @@ def households_by_iris(grid: gpd.GeoDataFrame, incomes: pd.DataFrame, iris: gpd.
     result = result.rename(columns={"men": "households", "men_pauv": "low_income_households"})
     return iris[["code_iris"]].merge(result, on="code_iris", how="left").fillna(
         {"households": 0.0, "low_income_households": 0.0})
+
+
+def indicators_by_cell(grid: gpd.GeoDataFrame, *, ctx: StepContext) -> gpd.GeoDataFrame:
+    """The published per-cell table: INSEE's households and low-income households per 200 m cell.
+
+    Public data already protected by INSEE, republished where INSEE measured them; a cell
+    of fewer than 11 households is listed with empty values (and says why), so the table
+    still lists every populated cell.
+    """
+    men = grid["men"].astype("float64")
+    measured = men >= INSEE_CELL_HOUSEHOLDS
+    if "i_est_200" in grid:
+        measured &= grid["i_est_200"].fillna(0).astype("float64").eq(0)
+    households = men.where(measured)
+    low_income = grid["men_pauv"].astype("float64").where(measured)
+    table = gpd.GeoDataFrame({
+        "idcar_200m": grid["idcar_200m"].astype("str").to_numpy(),
+        "households": households.to_numpy(), "low_income_households": low_income.to_numpy(),
+        "share_low_income": (low_income / households).to_numpy(),
+        "statut": np.where(measured, "", IMPUTED),
+    }, geometry=grid.geometry.to_numpy(), crs=grid.crs)
+    return table.sort_values("idcar_200m", ignore_index=True)
 
 
 def rates_only(zones: pd.DataFrame, incomes: pd.DataFrame, zone_column: str) -> pd.DataFrame:

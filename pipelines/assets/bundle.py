@@ -18,8 +18,14 @@ from pipelines.config import MAX_DOMINANCE_SHARE, MIN_BUSINESS_UNITS, MIN_DELIVE
 ZONE_COLUMNS = {
     "iris": ("code_iris", "nom_iris"),
     "commune": ("code_commune", "nom_commune"),
+    # INSEE 200 m cells have no name: the id says where the cell is (docs/architecture.md).
+    "grid": ("idcar_200m", None),
 }
 PARENT = {"iris": "commune"}
+# Zonings that cover the territory and count its units only; a grid does neither: its
+# cells may stick out of the territory and count every household of the cell (the
+# audit's overlap relations, pipelines/privacy/overlaps.py).
+TILES_TERRITORY = {"iris": True, "commune": True, "grid": False}
 RULES = {"households": MIN_HOUSEHOLDS, "delivery_points": MIN_DELIVERY_POINTS, "business": MIN_BUSINESS_UNITS}
 
 
@@ -32,18 +38,28 @@ def allowed_columns(demo, zoning: str, registry, shown: set[str] | None = None) 
     computes on this zoning (of those in `shown`, the ones the territory can compute),
     secrecy flags."""
     shown = set(demo.indicators) if shown is None else shown
-    columns = list(ZONE_COLUMNS[zoning])
+    columns = [c for c in ZONE_COLUMNS[zoning] if c]
     if zoning in PARENT:
-        columns += list(ZONE_COLUMNS[PARENT[zoning]])
+        columns += [c for c in ZONE_COLUMNS[PARENT[zoning]] if c]
     columns += [i for i in demo.indicators if zoning in registry[i].zonings and i in shown]
     # `statut` says why a value is missing when it is not secrecy (e.g. too few sales).
-    columns += [f"secret_{c}" for c in demo.protected if c in shown] + ["statut", "geometry"]
+    columns += [f"secret_{c}" for c in protected_counts(demo, shown, zoning, registry)] + ["statut", "geometry"]
     return list(dict.fromkeys(columns))
 
 
-def protected_counts(demo, shown: set[str]) -> dict[str, str]:
-    """The protected count columns published (not those of a source the territory lacks)."""
-    return {column: rule for column, rule in demo.protected.items() if column in shown}
+def protected_counts(demo, shown: set[str], zoning: str | None = None, registry=None) -> dict[str, str]:
+    """The protected count columns published (not those of a source the territory lacks,
+    nor, given a zoning and the registry, those the registry does not compute on it)."""
+    return {column: rule for column, rule in demo.protected.items() if column in shown
+            and (zoning is None or registry is None or column not in registry or zoning in registry[column].zonings)}
+
+
+def public_columns(demo, zoning: str, registry, sources: list, shown: set[str]) -> list[str]:
+    """Indicators of the table computed from public sources only: no protection record
+    needed (INSEE's grid, for one, is already protected by INSEE)."""
+    public = {card.id for card in sources if card.sensitivity == "public"}
+    return [i for i in demo.indicators if i in shown and zoning in registry[i].zonings
+            and i not in demo.protected and set(registry[i].sources) <= public]
 
 
 def thresholds(counts: dict[str, str], sources: list) -> dict:
@@ -73,14 +89,16 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
     zone_id, zone_name = ZONE_COLUMNS[zoning]
     parent = PARENT.get(zoning)
     shown = set(demo.indicators) if shown is None else shown
-    counts = protected_counts(demo, shown)
+    counts = protected_counts(demo, shown, zoning, registry)
     secret = {c: int(table[f"secret_{c}"].fillna("").astype(str).ne("").sum())
               for c in counts if f"secret_{c}" in table}
     return {
         "table": stem, "demonstrator": demo.id, "zoning": zoning,
         "zone_id_column": zone_id, "zone_name_column": zone_name,
         "parent_zoning": parent, "parent_id_column": ZONE_COLUMNS[parent][0] if parent else None,
+        "tiles_territory": TILES_TERRITORY.get(zoning, False),
         "count_columns": counts,
+        "public_columns": public_columns(demo, zoning, registry, sources, shown),
         "rule": thresholds(counts, sources),
         "allowed_columns": allowed_columns(demo, zoning, registry, shown),
         "suppressed_cells": secret,
@@ -140,7 +158,7 @@ def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "main_indicator": main_indicator(demo, shown),
         "zone_id_columns": {z: ZONE_COLUMNS[z][0] for z in ZONE_COLUMNS},
-        "zone_name_columns": {z: ZONE_COLUMNS[z][1] for z in ZONE_COLUMNS},
+        "zone_name_columns": {z: name for z, (_, name) in ZONE_COLUMNS.items() if name},
         "indicators": [indicator_entry(registry[i], ctx.territory, demo) for i in demo.indicators if i in shown],
         "headlines": [h for h in summary.get("headlines", []) if h.get("indicator") in shown],
         "territory_values": {k: v for k, v in summary.get("territory_values", {}).items() if k in shown},

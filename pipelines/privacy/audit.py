@@ -25,9 +25,15 @@ published. It checks, from the files alone:
   least one threshold wide, and a parent total minus all its published children must not
   isolate a group below the threshold. Child tables are assumed to list every populated
   child zone, as the anonymiser's output does; the audit then credits the attacker with
-  exact knowledge of unlisted zones, which can only make it stricter. Zonings that are
-  not nested (grid cells against IRIS) cannot be differenced from the files alone: their
-  overlap is protected when the cells are suppressed (:func:`protect_hierarchy`);
+  exact knowledge of unlisted zones, which can only make it stricter. Zonings that do
+  not nest (200 m grid cells against IRIS and communes) are differenced from the tables'
+  own geometries (GeoParquet or GeoPackage; a grid's cells from their INSEE ids): every
+  zone is the sum of its never-published pieces in the other zoning, a piece known only
+  to be >= 0 (:mod:`pipelines.privacy.overlaps` states what is assumed of split cells).
+  A piece the attacker confines to less than one threshold while it could hold 1 to
+  ``threshold - 1`` units is a finding on the grid table, as is a hidden cell of either
+  zoning; a grid tied this way to the zonings that tile the territory is not also
+  counted as adding up to the territory total (its cells may stick out of it);
 - no value anywhere looks like a direct identifier (:mod:`pipelines.privacy.identifiers`):
   in tables, GeoPackage and GeoParquet metadata, HTML pages with their embedded JSON
   (including Plotly's base64 arrays), scripts and file names; no coordinate column holds
@@ -40,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -50,6 +57,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -63,6 +71,7 @@ from pipelines.privacy.bounds import (
     narrow_cells,
 )
 from pipelines.privacy.identifiers import LABELS, find_identifiers, line_of, numeric_identifiers, redact
+from pipelines.privacy.overlaps import overlap_relations
 from pipelines.privacy.rules import floor
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".gpkg")
@@ -107,6 +116,7 @@ class _Table:
     frames: dict[str, pd.DataFrame]
     implicit: dict[str, set[str]]
     folder: Path | None = None
+    paths: dict[str, Path] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -231,6 +241,7 @@ def _read_manifest(path: Path, name: str, members: list[Path], base: Path, findi
 
 def _read_into(table: _Table, file: Path, base: Path, findings: list[Finding]) -> None:
     label = _rel(file, base)
+    table.paths[label] = file
     try:
         if file.suffix.lower() == ".csv":
             table.frames[label], table.implicit[label] = _read_csv(file), set()
@@ -518,49 +529,70 @@ def _document_figures(content: dict, column: str) -> list[tuple[str, object]]:
     return figures
 
 
+@dataclass
+class _System:
+    """What an attacker writes down for one population: cells (table|zone, pieces), their
+    published values (NaN = unknown), who owns each, the relations, and which are pieces."""
+
+    values: pd.Series
+    owners: dict[str, tuple[str, str]]
+    relations: list[Relation]
+    pieces: dict[str, str] = dataclasses.field(default_factory=dict)   # piece -> where it lies, for messages
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+
+
 def _population_findings(tables: list[_Table], column: str, kind: str, threshold: float,
                          total: tuple[str, float] | None = None) -> list[Finding]:
-    values, owners, relations = _population_relations(tables, column, total)
-    if values is None:
+    system = _population_relations(tables, column, total)
+    if system is None:
         return []
-    findings, kept = [], []
-    for relation in relations:
+    findings, kept = list(system.findings), []
+    for relation in system.relations:
         members = [relation.total, *relation.parts]
-        if values[members].notna().all():
-            findings += _residual_findings(relation, values, owners, column, kind, threshold)
+        if system.values[members].notna().all():
+            findings += _residual_findings(relation, system.values, system.owners, column, kind, threshold)
         else:
             kept.append(relation)
     if not kept:
         return findings   # a hidden cell in no relation is bounded by nothing
-    return findings + _bounds_findings(values, kept, owners, column, kind, threshold)
+    return findings + _bounds_findings(system, kept, column, kind, threshold)
 
 
-def _population_relations(tables: list[_Table], column: str, total: tuple[str, float] | None = None):
+def _population_relations(tables: list[_Table], column: str, total: tuple[str, float] | None = None
+                          ) -> _System | None:
     """Cells (table|zone), their published values (NaN = hidden) and additivity relations.
 
     With a published `total` (``(label, value)`` from ``demonstrator.json``), every top
     zoning adds up to it, even a single one; without, several top zonings add up to one
-    unknown total (``@total``).
+    unknown total (``@total``). Zonings that do not nest are tied by their pieces
+    (:func:`_overlap_system`); a grid tied so to a zoning that tiles the territory is not a
+    top zoning.
     """
     series, owners = [], {}
     by_zoning = {t.manifest.get("zoning"): t for t in tables}
+    counted = []
     for table in tables:
         counts = _published_counts(table, column)
         if counts is None:
             continue
+        counted.append(table)
         ids = [f"{table.name}|{z}" for z in counts.index]
         owners.update({i: (table.name, str(z)) for i, z in zip(ids, counts.index, strict=False)})
         series.append(pd.Series(counts.to_numpy(), index=ids))
     if not series:
-        return None, owners, []
-    values = pd.concat(series)
-    relations, roots = [], []
+        return None
+    system = _System(pd.concat(series), owners, [])
+    values = system.values
+    roots = []
     for table in tables:
         parent = by_zoning.get(table.manifest.get("parent_zoning"))
         if parent is None or parent is table:
             roots.append(table)
             continue
-        relations += _parent_relations(table, parent, values)
+        system.relations += _parent_relations(table, parent, values)
+    tied = _overlap_system(system, counted, by_zoning)
+    roots = [r for r in roots if r.name not in tied]
+    values = system.values
     if total is not None or len(roots) > 1:
         # Top zonings add up to the territory total: published (a territory value of the
         # demonstrator), or else an unknown cell that still ties them (commune totals
@@ -569,16 +601,128 @@ def _population_relations(tables: list[_Table], column: str, total: tuple[str, f
             label, value = total
             total_id = f"{label}|{TOTAL_ZONE}"
             values[total_id] = value
-            owners[total_id] = (label, TOTAL_ZONE)
+            system.owners[total_id] = (label, TOTAL_ZONE)
         else:
             total_id = UNKNOWN_TOTAL
             values[total_id] = np.nan
-            owners[total_id] = ("", "")
+            system.owners[total_id] = ("", "")
         for root in roots:
-            parts = tuple(i for i in values.index if owners[i][0] == root.name)
+            parts = tuple(i for i in values.index if system.owners[i][0] == root.name and i not in system.pieces)
             if parts:
-                relations.append(Relation(total_id, parts))
-    return values, owners, relations
+                system.relations.append(Relation(total_id, parts))
+    return system
+
+
+def _ancestors(table: _Table, by_zoning: dict) -> set:
+    """Zonings `table` nests in, through ``parent_zoning`` (IRIS: commune)."""
+    seen, zoning = set(), table.manifest.get("parent_zoning")
+    while zoning is not None and zoning not in seen and zoning in by_zoning:
+        seen.add(zoning)
+        zoning = by_zoning[zoning].manifest.get("parent_zoning")
+    return seen
+
+
+def _tiles(table: _Table) -> bool:
+    """Whether the zoning covers the territory and counts only its units (not a grid)."""
+    declared = table.manifest.get("tiles_territory")
+    return bool(declared) if declared is not None else table.manifest.get("zoning") != "grid"
+
+
+def _within(table: _Table) -> bool:
+    """Whether the table counts the territory's units only (a grid's whole-cell counts do not)."""
+    declared = table.manifest.get("counts_within_territory")
+    return bool(declared) if declared is not None else _tiles(table)
+
+
+def _overlap_system(system: _System, tables: list[_Table], by_zoning: dict) -> set[str]:
+    """Add the relations between every two zonings that do not nest; return the names of
+    the tables tied so to a zoning that tiles the territory (no longer top zonings)."""
+    tied: set[str] = set()
+    geometries: dict[str, gpd.GeoSeries | None] = {}
+    for i, first in enumerate(tables):
+        for second in tables[i + 1:]:
+            if (first.manifest.get("zoning") in _ancestors(second, by_zoning)
+                    or second.manifest.get("zoning") in _ancestors(first, by_zoning)):
+                continue   # nested: tied by their parent ids
+            shapes = []
+            for table in (first, second):
+                if table.name not in geometries:
+                    geometries[table.name] = _zone_geometries(table, system.values.index)
+                shapes.append(geometries[table.name])
+            if any(s is None for s in shapes):
+                lacking = next(t for t, s in zip((first, second), shapes, strict=True) if s is None)
+                system.findings.append(Finding(lacking.name, "", "zoning_geometry", "publishes a count also "
+                                               f"published by {(second if lacking is first else first).name}, "
+                                               "a zoning it does not nest in, without the geometry of its "
+                                               "zones (GeoParquet or GeoPackage); differencing between them "
+                                               "cannot be audited"))
+                continue
+            try:
+                overlap = overlap_relations(shapes[0], shapes[1], first_tiles=_tiles(first),
+                                            second_tiles=_tiles(second), first_within=_within(first),
+                                            second_within=_within(second), first_name=first.name,
+                                            second_name=second.name)
+            except ValueError as error:
+                system.findings.append(Finding(first.name, "", "zoning_geometry", f"overlaps with {second.name} "
+                                               f"cannot be computed ({error}); differencing cannot be audited"))
+                continue
+            _add_pieces(system, overlap, first, second)
+            system.relations += overlap.relations
+            if overlap.relations:
+                tied |= {a.name for a, b in ((first, second), (second, first)) if not _tiles(a) and _tiles(b)}
+    return tied
+
+
+def _add_pieces(system: _System, overlap, first: _Table, second: _Table) -> None:
+    """Pieces as unknown cells, owned by the zone of the grid (the zoning that does not tile)."""
+    pieces = {}
+    for piece, (a, b) in overlap.pieces.items():
+        zone_a = system.owners[a][1] if a else None
+        zone_b = system.owners[b][1] if b else None
+        if a is None:
+            system.owners[piece] = (second.name, zone_b)
+            system.pieces[piece] = f"outside the zones of {first.name}"
+        elif b is None:
+            system.owners[piece] = (first.name, zone_a)
+            system.pieces[piece] = f"outside the zones of {second.name}"
+        elif _tiles(first) and not _tiles(second):
+            system.owners[piece] = (second.name, zone_b)
+            system.pieces[piece] = f"within zone {zone_a} of {first.name}"
+        else:
+            system.owners[piece] = (first.name, zone_a)
+            system.pieces[piece] = f"within zone {zone_b} of {second.name}"
+        pieces[piece] = np.nan
+    system.values = pd.concat([system.values, pd.Series(pieces, dtype="float64")])
+
+
+def _zone_geometries(table: _Table, cells: pd.Index) -> gpd.GeoSeries | None:
+    """The table's zones as polygons indexed by cell id (``table|zone``), from its
+    GeoParquet or GeoPackage; for a grid without either, the squares its INSEE ids name."""
+    zone_column = table.manifest["zone_id_column"]
+    for path in sorted(table.paths.values(), key=lambda path: path.suffix.lower() != ".parquet"):
+        suffix = path.suffix.lower()
+        if suffix not in (".parquet", ".gpkg"):
+            continue
+        try:
+            frame = gpd.read_parquet(path) if suffix == ".parquet" else gpd.read_file(path)
+        except Exception:  # unreadable, or no geometry: reported by the reader, try the other file
+            continue
+        if zone_column not in frame.columns or frame.geometry.isna().all():
+            continue
+        ids = f"{table.name}|" + frame[zone_column].astype("str")
+        shapes = gpd.GeoSeries(frame.geometry.to_numpy(), index=ids.to_numpy(), crs=frame.crs)
+        return shapes[~shapes.index.duplicated()].loc[lambda s: s.index.isin(cells)]
+    ids = next((f[zone_column] for f in table.frames.values() if zone_column in f.columns), None)
+    if ids is None:
+        return None
+    try:
+        from pipelines.spatial.grid import cell_polygons
+
+        shapes = cell_polygons(ids.astype("str").reset_index(drop=True))
+    except ValueError:   # not INSEE cell ids
+        return None
+    shapes.index = f"{table.name}|" + ids.astype("str").to_numpy()
+    return shapes[~shapes.index.duplicated()].loc[lambda s: s.index.isin(cells)]
 
 
 def _parent_relations(child: _Table, parent: _Table, values: pd.Series) -> list[Relation]:
@@ -609,15 +753,17 @@ def _residual_findings(relation, values, owners, column, kind, threshold) -> lis
     return []
 
 
-def _bounds_findings(values, relations, owners, column, kind, threshold) -> list[Finding]:
+def _bounds_findings(system: _System, relations, column, kind, threshold) -> list[Finding]:
+    values, owners = system.values, system.owners
     cells = values.index
     matrix = incidence_matrix(cells, relations)
     unknown = values.isna().to_numpy()
     known = values.dropna()
     integral = bool(np.allclose(known, known.round())) if len(known) else True
-    # A listed hidden cell exists: at least 1 unit. The unknown total's existence is not
-    # in question, but its parts already bound it.
-    lower = np.where(unknown & (cells != UNKNOWN_TOTAL), EXISTING, 0.0)
+    piece = cells.isin(list(system.pieces))
+    # A listed hidden cell exists: at least 1 unit. A piece may hold nobody: >= 0. The
+    # unknown total's existence is not in question, but its parts already bound it.
+    lower = np.where(unknown & (cells != UNKNOWN_TOTAL) & ~piece, EXISTING, 0.0)
     model = AttackerModel(matrix, values.to_numpy(dtype="float64"), unknown, integral=integral, lower=lower)
     if model.bad_rows:
         table, zone = owners[relations[model.bad_rows[0]].total]
@@ -625,10 +771,31 @@ def _bounds_findings(values, relations, owners, column, kind, threshold) -> list
     targets = np.flatnonzero(unknown & (cells != UNKNOWN_TOTAL))
     try:
         narrow = narrow_cells(model, targets, np.full(len(targets), float(threshold)))
+        findings = []
+        for j in targets[narrow]:
+            if not piece[j]:
+                findings.append(_hidden_finding(cells[j], owners, column, kind, threshold))
+            elif _small_piece(model, j, threshold):
+                findings.append(_piece_finding(cells[j], system, column, kind, threshold))
     except InconsistentRelations:
         table, zone = owners[relations[0].total]
         return [_inconsistent_finding(table, zone, column)]
-    return [_hidden_finding(cells[j], owners, column, kind, threshold) for j in targets[narrow]]
+    return findings
+
+
+def _small_piece(model: AttackerModel, j: int, threshold: float) -> bool:
+    """Whether a piece confined to less than one threshold may hold 1 to threshold - 1
+    units (one known to be empty, or to hold at least the threshold, exposes nobody)."""
+    low, high = model.bounds(j)
+    return high > (0.5 if model.integral else 1e-9) and low < threshold
+
+
+def _piece_finding(piece: str, system: _System, column: str, kind: str, threshold: float) -> Finding:
+    table, zone = system.owners[piece]
+    return Finding(table, zone, "differencing", f"the part of zone {zone} {system.pieces[piece]} can be "
+                   f"confined to less than the {kind} threshold ({threshold:g}) of '{column}' from the published "
+                   "zonings that overlap it, while it may hold a small group; hide complementary cells of "
+                   "either zoning (secondary suppression across zonings)")
 
 
 def _inconsistent_finding(table: str, zone: str, column: str) -> Finding:

@@ -345,19 +345,38 @@ def narrow_cells(model: "AttackerModel", targets: np.ndarray, need: np.ndarray) 
     """
     seen_min = np.full(len(model.unknown), np.inf)
     seen_max = np.full(len(model.unknown), -np.inf)
-    movable = targets[model.unknown[targets]]
-    for cols, solution in spread(model, movable, reach=need[model.unknown[targets]]):
-        seen_min[cols] = np.minimum(seen_min[cols], solution)
-        seen_max[cols] = np.maximum(seen_max[cols], solution)
+    movable = model.unknown[targets]
+    todo, reach = targets[movable], need[movable]
+    # Pushes over the cells not proved yet reach other vertices (pieces of one cell
+    # compete in a push over all of them): repeat while that proves many more.
+    for _ in range(4):
+        for cols, solution in spread(model, todo, reach=reach):
+            seen_min[cols] = np.minimum(seen_min[cols], solution)
+            seen_max[cols] = np.maximum(seen_max[cols], solution)
+        low = np.where(np.isfinite(seen_min[todo]), np.ceil(seen_min[todo] - 1e-6), np.inf)
+        left = np.floor(seen_max[todo] + 1e-6) - low < reach
+        if left.sum() > 0.5 * len(todo) or left.sum() < 2:
+            break
+        todo, reach = todo[left], reach[left]
+    def witness(cols, solution) -> None:
+        # Every solution a program returns is a witness for the cells after this one too.
+        if cols is not None:
+            seen_min[cols] = np.minimum(seen_min[cols], solution)
+            seen_max[cols] = np.maximum(seen_max[cols], solution)
+
     narrow = np.zeros(len(targets), dtype=bool)
     for i, (j, width) in enumerate(zip(targets, need, strict=False)):
-        low = model._round(seen_min[j], up=True) if np.isfinite(seen_min[j]) else np.inf
         if model.fixed[j] or not model.unknown[j]:
             narrow[i] = width > 0
-        elif model._round(seen_max[j], up=False) - low < width:
-            upper, _, _ = model.extreme(j, maximise=True)
+            continue
+        low = model._round(seen_min[j], up=True) if np.isfinite(seen_min[j]) else np.inf
+        if model._round(seen_max[j], up=False) - low < width:
+            upper, cols, solution = model.extreme(j, maximise=True)
+            witness(cols, solution)
+            low = model._round(seen_min[j], up=True) if np.isfinite(seen_min[j]) else np.inf
             if upper - low < width:
-                lower, _, _ = model.extreme(j, maximise=False)
+                lower, cols, solution = model.extreme(j, maximise=False)
+                witness(cols, solution)
                 narrow[i] = upper - lower < width
     return narrow
 

@@ -42,9 +42,11 @@ def manifest(zoning: str, frame: pd.DataFrame, **overrides) -> dict:
             "sources": ["smart_meter"], "licence": "Licence Ouverte 2.0", "sensitivity": "aggregated"} | overrides
 
 
-def write_table(folder: Path, zoning: str, frame: pd.DataFrame, *, formats=("csv", "parquet", "gpkg"), **extra):
+def write_table(folder: Path, zoning: str, frame: pd.DataFrame, *, formats=("csv", "parquet", "gpkg"),
+                geometry=None, **extra):
     stem = folder / f"{DEMO}_{zoning}"
-    geo = gpd.GeoDataFrame(frame.copy(), geometry=[box(i, 0, i + 1, 1) for i in range(len(frame))], crs="EPSG:2154")
+    geometry = [box(i, 0, i + 1, 1) for i in range(len(frame))] if geometry is None else geometry
+    geo = gpd.GeoDataFrame(frame.copy(), geometry=geometry, crs="EPSG:2154")
     if "csv" in formats:
         frame.to_csv(stem.with_suffix(".csv"), index=False)
     if "parquet" in formats:
@@ -149,13 +151,17 @@ def test_formats_that_disagree_on_a_suppressed_cell(published):
 
 
 def test_grid_and_commune_totals_difference_out_a_hidden_commune(published):
-    # A grid table of the same population published in full: its total minus the
-    # published commune gives the hidden one.
+    # A grid table of the same population published in full, both cells across the two
+    # communes (boxes [0, 1] and [1, 2]): its total minus the published commune gives the
+    # hidden one. The IRIS fixture's boxes do not lie in its communes: left out here.
+    for ext in ("csv", "parquet", "gpkg", "manifest.json"):
+        (published / f"{DEMO}_iris.{ext}").unlink()
     communes = COMMUNES.assign(households=[55, np.nan], secret_households=["", "n<11"])
     write_table(published, "commune", communes)
     grid = pd.DataFrame({"idcar_200m": ["CRS3035RES200mN2625200E3462200", "CRS3035RES200mN2625400E3462200"],
                          "households": [60, 45]})
-    write_table(published, "grid", grid, zone_id_column="idcar_200m", parent_zoning=None, parent_id_column=None)
+    write_table(published, "grid", grid, zone_id_column="idcar_200m", parent_zoning=None, parent_id_column=None,
+                geometry=[box(0.5, 0, 1.5, 0.5), box(0.5, 0.5, 1.5, 1)])
     assert (f"{DEMO}_commune", "00002", "differencing") in rules_of(audit_outputs(published))
 
 
