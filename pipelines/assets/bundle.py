@@ -7,6 +7,7 @@ the demonstrator's YAML and the registry, never read back from the frame itself.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -140,6 +141,15 @@ def indicator_entry(indicator, territory, demo) -> dict:
     return entry
 
 
+def generated_at() -> str:
+    """The day of publication (UTC midnight), or `SOURCE_DATE_EPOCH` when set (the
+    reproducible-builds convention): the same inputs republished give the same bytes."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0).isoformat(timespec="seconds")
+
+
 def main_indicator(demo, shown: set[str]) -> str:
     """The demonstrator's main indicator, or, for a territory that cannot compute it (no
     population grid, say), its first headline that it can."""
@@ -155,7 +165,7 @@ def demonstrator_document(demo, ctx, summary: dict, sources: list, tables: list,
         "id": demo.id, "title": demo.title, "message": demo.message, "theme": demo.theme, "draft": demo.draft,
         "territory": {"id": ctx.territory.id, "name": ctx.territory.name, "fictional": ctx.territory.fictional},
         "data_date": max(card.date for card in sources),
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": generated_at(),
         "main_indicator": main_indicator(demo, shown),
         "zone_id_columns": {z: ZONE_COLUMNS[z][0] for z in ZONE_COLUMNS},
         "zone_name_columns": {z: name for z, (_, name) in ZONE_COLUMNS.items() if name},
