@@ -145,6 +145,9 @@ def run_all(territory: str | None = None, *, demonstrators: list[str] | None = N
         return None
     keys = todo
     with territory_lock(territory), dg.DagsterInstance.get() as instance:
+        from pipelines.privacy.publish import clean_leftovers
+
+        clean_leftovers(config.OUTPUTS_DIR / territory)  # a killed run's, now that none runs here
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=territory, asset_selection=keys,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}, "progress": {}}})

@@ -69,9 +69,11 @@ def publish(build: Callable[[Path], None], target: str | Path, *,
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.publish-staging-", dir=target.parent))
     try:
         build(staging)
+        _checkpoint("built")
         findings = audit(staging)
         if findings:
             raise PrivacyError(_refusal(target, findings))
+        _checkpoint("audited")
         _swap(staging, target)
     finally:
         if staging.exists():
@@ -103,14 +105,43 @@ def _swap(staging: Path, target: Path) -> None:
     backup = _backup(target)
     if target.exists():
         os.rename(target, backup)
+        _checkpoint("set_aside")
     try:
         os.rename(staging, target)
     except BaseException:
         if backup.exists() and not target.exists():
             os.rename(backup, target)
         raise
+    _checkpoint("swapped")
     if backup.exists():
         shutil.rmtree(backup)
+
+
+KILL_ENV = "DATACITES_KILL_AT"
+
+
+def _checkpoint(name: str) -> None:
+    """Fault injection for the crash tests: SIGKILL this process at the named step of a
+    publication when `DATACITES_KILL_AT` names it (never set outside tests)."""
+    if os.environ.get(KILL_ENV) == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def clean_leftovers(folder: str | Path) -> list[Path]:
+    """What killed publications left in `folder` (one territory's outputs): interrupted
+    swaps finished or undone, staging folders removed at once. Only for a caller that
+    holds the territory's lock, so no publication is running there."""
+    folder = Path(folder)
+    removed = []
+    for backup in sorted(folder.glob(".*.publish-backup")):
+        recover(folder / backup.name[1:-len(".publish-backup")])
+        removed.append(backup)
+    for staging in sorted(folder.glob(".*.publish-staging-*")):
+        shutil.rmtree(staging, ignore_errors=True)
+        removed.append(staging)
+    return removed
 
 
 def _refusal(target: Path, findings: list[Finding]) -> str:
