@@ -37,14 +37,14 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 # Servers the deployment tests start on loopback, each in a temporary folder, and stop
-# (tests/deploy): Debian's PostgreSQL and Redis, installed when missing, never started here.
+# (tests/deploy): Debian's PostgreSQL, installed when missing, never left running.
 servers:
-	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { \
-	  echo "installing Debian's postgresql and redis-server for the deployment tests"; \
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the deployment tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    postgresql redis-server >/dev/null; \
-	  for unit in postgresql redis-server; do $$SUDO service $$unit stop >/dev/null 2>&1 || true; done; }
+	    postgresql >/dev/null; \
+	  $$SUDO service postgresql stop >/dev/null 2>&1 || true; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
