@@ -116,7 +116,11 @@ def territory_lock(territory: str) -> Iterator[None]:
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "since": datetime.now().strftime("%Y-%m-%d %H:%M:%S")}))
         handle.flush()
-        yield
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()  # no stale holder for the next one to read
     finally:
         handle.close()  # releases the lock
 
