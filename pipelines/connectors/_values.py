@@ -96,9 +96,19 @@ def parse_float(locator: Locator, column: str, values, *, decimal: str = ".") ->
         raise locator.error(f"decimal mark '{decimal}' is not supported.", column=column,
                             fix="declare `decimal: \".\"` or `decimal: \",\"`.")
     try:
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        parsed = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:
         parsed = pd.to_numeric(text.to_pandas(), errors="coerce").to_numpy(dtype="float64")
+    else:
+        # "nan", "inf" and 1e400 cast to floats, but no file means them: an empty field is
+        # a missing value, an unbounded one is an error (it would pass every range check).
+        written = pc.is_valid(text).to_numpy(zero_copy_only=False)
+        unbounded = written & ~np.isfinite(parsed)
+        if not unbounded.any():
+            return parsed
+        raise locator.error("value is not a finite number.",
+                            index=_first(unbounded), column=column,
+                            fix="empty the field for a missing value, or correct it.")
     index = _first(_bad_positions(text, parsed))
     raw = as_text(values)[index].as_py()
     if decimal == "." and _DECIMAL_COMMA.match(raw):

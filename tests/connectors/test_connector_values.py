@@ -114,3 +114,15 @@ def test_header_keys_fold_the_spellings_of_producers(name, key):
 def test_any_numeric_commune_code_is_padded_to_five_digits_when_declared(number):
     padded = parse_code(LOC, "c", [str(number)], pad=True).iloc[0]
     assert padded == f"{number:05d}"
+
+
+@pytest.mark.parametrize("written", ["nan", "NaN", "inf", "-inf", "1e400"])
+def test_a_number_that_is_no_finite_number_is_refused_where_an_empty_field_is_missing(written):
+    """No file means "nan", "inf" or 1e400 (past float64): it would pass every range check."""
+    class Locator:
+        def error(self, problem, *, index=None, column=None, fix=None):
+            return ValueError(f"{problem} index {index} column {column}")
+
+    assert np.isnan(parse_float(Locator(), "conso", ["1.5", None])[1])
+    with pytest.raises(ValueError, match="value is not a finite number. index 1 column conso"):
+        parse_float(Locator(), "conso", ["2", written])
