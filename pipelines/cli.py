@@ -281,14 +281,14 @@ def demo_territories(chosen: str | None) -> list[str]:
 def demo(
     territory: Annotated[Optional[str], typer.Option("--territory", "-t",
                                                      help="one territory only (default: every fictional one)")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only failures and where the pages are")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="also print each step as it ends")] = False,
 ) -> None:
     """Generate the fictional territories if missing, run them, print where the pages are."""
     territories = demo_territories(territory)
     ok = True
     for one in territories:
         print(f"territory '{one}':", flush=True)
-        ok = _run_one(one, None, quiet) and ok
+        ok = _run_one(one, None, not verbose) and ok
     # Once every territory is published: a later one can add links to the earlier's pages.
     for one in territories:
         site = config.OUTPUTS_DIR / one / "site"

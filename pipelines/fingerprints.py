@@ -18,10 +18,12 @@ import os
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-
-import dagster as dg
+from typing import TYPE_CHECKING
 
 from pipelines import config
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 CHUNK = 1 << 20
 
@@ -34,15 +36,18 @@ def _digest(*parts: bytes | str) -> str:
     return digest.hexdigest()
 
 
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes ("missing" when it is not there)."""
-    if not path.is_file():
-        return "missing"
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes ("missing" when it is not there)."""
+    return sha256_of(path) if path.is_file() else "missing"
 
 
 def tree_digest(folder: Path, suffixes: tuple[str, ...] = (".py", ".yaml", ".yml", ".html", ".css", ".js", ".json")) -> str:

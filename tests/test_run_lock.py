@@ -44,9 +44,8 @@ def test_two_concurrent_runs_in_one_clone(sample_project):
     first = subprocess.Popen([str(BIN / "datacites"), "run", "energy_precarity", "--force"], env=env, cwd=root,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = root / ".datacites" / "locks" / "sample.lock"
-    deadline = time.monotonic() + 120
-    while not held_by(lock, first.pid):
-        assert first.poll() is None and time.monotonic() < deadline, "the first run never took the lock"
+    while not held_by(lock, first.pid):  # the first run ending before it took the lock fails here
+        assert first.poll() is None, "the first run ended without taking the lock"
         time.sleep(0.05)
     second = subprocess.run([str(BIN / "datacites"), "run", "energy_precarity", "--force"], env=env, cwd=root,
                             capture_output=True, text=True, timeout=300)

@@ -93,11 +93,9 @@ def inbox_sensors(defs: dg.Definitions, territories: list[str]) -> list[dg.Senso
     from pipelines.assets.sources import raw_key
 
     graph = defs.resolve_asset_graph()
-    readers = {}
-    for card in load_sources().values():
-        children = sorted(graph.get(raw_key(card)).child_keys) if raw_key(card) in graph.get_all_asset_keys() else []
-        if children:
-            readers[card.id] = children
+    keys = graph.get_all_asset_keys()
+    readers = {card.id: sorted(graph.get(raw_key(card)).child_keys)
+               for card in load_sources().values() if raw_key(card) in keys}
     return [inbox_sensor(t, readers) for t in territories]
 
 

@@ -12,7 +12,6 @@ or personal file (the connectors' rule), and the class of any other error, never
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines import config
+from pipelines.fingerprints import sha256_of
 
 REJECTED = "rejected"
 
@@ -38,14 +38,6 @@ class InboxResult:
 
 def inbox_dir(territory_id: str) -> Path:
     return config.SOURCES_DIR / "inbox" / territory_id
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def process_inbox(territory_id: str) -> list[InboxResult]:
@@ -81,7 +73,7 @@ def process_inbox(territory_id: str) -> list[InboxResult]:
                                                   f"({type(exc).__name__}). Fix: check its format and encoding"))
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        digest = _digest(path)
+        digest = sha256_of(path)
         os.replace(path, target)  # one rename: a run reads the old file or the new one, never half
         results.append(InboxResult(path.name, "accepted", card.id, target, digest))
     return results

@@ -11,7 +11,6 @@ downloaded again rather than spliced.
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from pipelines.errors import DatacitesError
+from pipelines.fingerprints import sha256_of
 
 __all__ = ["FetchError", "NotFound", "Downloaded", "download", "mirrored", "sha256_of", "USER_AGENT"]
 
@@ -75,15 +75,6 @@ def mirrored(url: str, mirror: str | None) -> str:
                          "https://data.example.fr/mirror")
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, base.path + parts.path, parts.query, ""))
-
-
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download(url: str, dest: Path, *, source: str, sha256: str | None = None, mirror: str | None = None,

@@ -346,14 +346,20 @@ def test_no_network_gives_a_clear_message(cards, tmp_path):
     assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
-def test_a_territory_card_of_the_project_is_fetched_into_sources_cache(server, tmp_path, monkeypatch, capsys):
-    files = publish(server)
+def project_with_testville(server, tmp_path: Path, data_dir: str) -> Path:
+    """A copy of the project's cards with a card `testville` whose GTFS is on the server."""
     sources = tmp_path / "sources"
     shutil.copytree(PROJECT_ROOT / "sources", sources, ignore=shutil.ignore_patterns("sample*", "cache", "*_sample"))
-    card = {"id": "testville", "name": "Testville", "data_dir": "cache/testville",
+    card = {"id": "testville", "name": "Testville", "data_dir": data_dir,
             "communes": [{"code": c, "name": c} for c in OURS],
             "sources": {"gtfs_bus": {"download": {"url": f"{server.base}/gtfs/network.zip"}}}}
     (sources / "territories" / "testville.yaml").write_text(yaml.safe_dump(card), encoding="utf-8")
+    return sources
+
+
+def test_a_territory_card_of_the_project_is_fetched_into_sources_cache(server, tmp_path, monkeypatch, capsys):
+    files = publish(server)
+    sources = project_with_testville(server, tmp_path, "cache/testville")
     monkeypatch.setattr(config, "SOURCES_DIR", sources)
     monkeypatch.setattr(config, "TERRITORIES_DIR", sources / "territories")
 
@@ -432,12 +438,7 @@ def test_the_command_line_fetches_and_says_where_and_what_to_set(server, tmp_pat
     from tests_support import BIN
 
     files = publish(server)
-    sources = tmp_path / "sources"
-    shutil.copytree(PROJECT_ROOT / "sources", sources, ignore=shutil.ignore_patterns("sample*", "cache", "*_sample"))
-    card = {"id": "testville", "name": "Testville", "data_dir": "testville",
-            "communes": [{"code": c, "name": c} for c in OURS],
-            "sources": {"gtfs_bus": {"download": {"url": f"{server.base}/gtfs/network.zip"}}}}
-    (sources / "territories" / "testville.yaml").write_text(yaml.safe_dump(card), encoding="utf-8")
+    sources = project_with_testville(server, tmp_path, "testville")
     env = {**os.environ, "DATACITES_SOURCES_DIR": str(sources)}
     done = subprocess.run([str(BIN / "datacites"), "fetch", "--territory", "testville", "gtfs_bus"], env=env,
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
