@@ -8,7 +8,7 @@ the typed context every step receives as ``ctx``.
 
 from pipelines.catalogue.context import StepContext
 from pipelines.connectors.dvf import mutations as dvf_mutations
-from pipelines.indicators.protected import protected_cells
+from pipelines.indicators.protected import protected_cells, protected_value
 from pipelines.indicators.text import crossing_sentence, headline
 from pipelines.report.formatting import format_fr
 from pipelines.spatial import (
@@ -25,5 +25,5 @@ from pipelines.spatial import (
 __all__ = [
     "StepContext", "PointAssignment", "aggregate_points", "assign_points_to_zones", "cell_polygons",
     "check_crs", "crossing_sentence", "dvf_mutations", "format_fr", "grid_cell_ids", "headline",
-    "interpolate_area_weighted", "parse_cell_ids", "protected_cells",
+    "interpolate_area_weighted", "parse_cell_ids", "protected_cells", "protected_value",
 ]

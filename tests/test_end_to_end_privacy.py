@@ -197,3 +197,25 @@ def test_bad_source_file_names_row_and_column_and_publishes_nothing(energy_only,
     assert "dpe_logements_existants.csv" in message and "row 3" in message and "'etiquette_dpe'" in message
     assert "Fix:" in message
     assert after == before
+
+
+def test_a_demonstrator_reading_hidden_cells_is_refused_by_the_lineage_audit(energy_only, tmp_path):
+    final = '    return gpd.GeoDataFrame(derive(table), geometry="geometry", crs=iris.crs)'
+
+    def careless(root):  # a mean taken from the aggregates themselves, hidden cells included
+        module = root / "demonstrators" / "energy_precarity" / "energy.py"
+        text = module.read_text(encoding="utf-8")
+        assert final in text
+        module.write_text(text.replace(final, (
+            '    cells = meters[meters["zoning"] == "iris"].set_index("zone_id")\n'
+            '    table = derive(table)\n'
+            '    table["metered_consumption_per_household"] = table["code_iris"].map(cells["conso_kwh"] / cells["units"])\n'
+            '    return gpd.GeoDataFrame(table, geometry="geometry", crs=iris.crs)')), encoding="utf-8")
+
+    done, before, after = rerun_copy(energy_only, tmp_path, careless)
+    assert done.returncode == 1
+    message = next(line for line in done.stdout.splitlines() if line.startswith("FAILED energy_precarity__release"))
+    assert "nothing is published" in message
+    assert "table energy_precarity_iris, column 'metered_consumption_per_household'" in done.stdout
+    assert "change when only the hidden cells of a protected source change" in done.stdout and "Fix:" in done.stdout
+    assert after == before

@@ -17,6 +17,7 @@ from pipelines.api import (
     headline,
     interpolate_area_weighted,
     protected_cells,
+    protected_value,
 )
 
 COUNTS = ["households", "low_income_households", "dpe_count", "fg_count", "pre1975_count",
@@ -112,14 +113,21 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
     out["share_pre1975"] = ratio("pre1975_count", "dpe_count")
     out["share_households_low_income_fg"] = ratio("low_income_fg_households", "households")
     out["predicted_consumption_per_dwelling"] = ratio("predicted_mwh_sum", "predicted_count")
-    out["operator_consumption_per_dwelling"] = ratio("operator_consumption_mwh", "operator_dwellings")
-    out["metered_consumption_per_household"] = ratio("metered_kwh", "metered_households") / 1000.0
-    out["consumption_ratio"] = out["operator_consumption_per_dwelling"] / out["predicted_consumption_per_dwelling"]
+    # Figures of the protected aggregates: hidden wherever the cells they come from are.
+    protected_value(out, "operator_consumption_per_dwelling", ratio("operator_consumption_mwh", "operator_dwellings"),
+                    base=["operator_consumption_mwh", "operator_dwellings"])
+    protected_value(out, "metered_consumption_per_household", ratio("metered_kwh", "metered_households") / 1000.0,
+                    base=["metered_kwh", "metered_households"])
+    protected_value(out, "consumption_ratio",
+                    out["operator_consumption_per_dwelling"] / out["predicted_consumption_per_dwelling"],
+                    base=["operator_consumption_per_dwelling"])
     if "share_low_income_rate" in out:
         # Without household counts (no grid): the same assumption as the counts', on shares.
         out["share_low_income"] = out["share_low_income_rate"]
         out["share_households_low_income_fg"] = out["share_low_income_rate"] * out["share_fg"]
-    out["precarity_households_with_shared"] = out["low_income_fg_households"] + out["hidden_precarity_households"]
+    protected_value(out, "precarity_households_with_shared",
+                    out["low_income_fg_households"] + out["hidden_precarity_households"],
+                    base=["hidden_precarity_households"])
     return out
 
 
@@ -134,8 +142,10 @@ def _iris_counts(households, dwellings, operator, iris, *, ctx: StepContext) -> 
     real = table["operator_consumption_mwh"] / table["operator_dwellings"].where(table["operator_dwellings"] > 0)
     predicted = table["predicted_mwh_sum"] / table["predicted_count"].where(table["predicted_count"] > 0)
     restricted = (real / predicted) < ctx.params["restriction_ratio"]  # NA (secret) compares False
-    table["hidden_precarity_households"] = (table["low_income_households"] * (1 - share_fg)).where(restricted, 0.0)
-    return table
+    # A hidden operator cell counts no restricted household: 0 says nothing of its figure.
+    return protected_value(table, "hidden_precarity_households",
+                           (table["low_income_households"] * (1 - share_fg)).where(restricted, 0.0),
+                           base=["operator_consumption_mwh", "operator_dwellings"], hidden=0.0)
 
 
 def indicators_by_iris(households, dwellings, operator, meters, iris, *, ctx: StepContext) -> gpd.GeoDataFrame:

@@ -39,6 +39,7 @@ from pipelines.api import (
     headline,
     interpolate_area_weighted,
     protected_cells,
+    protected_value,
 )
 
 IRIS_COLUMNS = ["code_iris", "nom_iris", "code_commune", "nom_commune"]
@@ -212,7 +213,8 @@ def derive(frame: pd.DataFrame) -> pd.DataFrame:
     out["share_population_served"] = (out["population_served"] / population).where(population > 0)
     out["share_population_far"] = (out["population_far_from_stops"] / population).where(population > 0)
     if "carsharing_trips" in out:
-        out["carsharing_trips_per_1000"] = (out["carsharing_trips"] / population * 1000).where(population > 0)
+        protected_value(out, "carsharing_trips_per_1000", (out["carsharing_trips"] / population * 1000).where(population > 0),
+                        base=["carsharing_trips"])
     return out
 
 
@@ -323,7 +325,9 @@ def crossing(iris_table: pd.DataFrame, values: pd.Series, ctx) -> dict:
     return {"indicator": "population", "label": "Habitants des IRIS mal desservis où agir en priorité",
             "public_only": public, "with_shared": shared, "unit": "habitants", "sentence": sentence,
             "car_share_well_served": shares["well"], "car_share_poorly_served": shares["poor"],
-            "iris_poorly_served": len(poorly), "iris_car_dependent": len(car_bound)}
+            "iris_poorly_served": len(poorly), "iris_car_dependent": len(car_bound),
+            # the protected columns its figures are computed from (the lineage audit checks it)
+            "based_on": ["share_trips_car"]}
 
 
 def summarise(iris: pd.DataFrame, commune: pd.DataFrame, territory: pd.DataFrame, *, ctx: StepContext) -> dict:

@@ -34,17 +34,20 @@ OUTPUT_LICENCE = "Licence Ouverte 2.0 (Etalab)"
 SECRET = "secret"  # one code for every hidden cell: "n<10" would tell an attacker a bound
 
 
-def allowed_columns(demo, zoning: str, registry, shown: set[str] | None = None) -> list[str]:
+def allowed_columns(demo, zoning: str, registry, shown: set[str] | None = None,
+                    counts: dict[str, str] | None = None) -> list[str]:
     """Columns a table of `demo` may hold: zone ids and names, the indicators the registry
     computes on this zoning (of those in `shown`, the ones the territory can compute),
-    secrecy flags."""
+    secrecy flags of its protected counts (`counts`, from the lineage audit; by default
+    those the demonstrator declares)."""
     shown = set(demo.indicators) if shown is None else shown
+    counts = protected_counts(demo, shown, zoning, registry) if counts is None else counts
     columns = [c for c in ZONE_COLUMNS[zoning] if c]
     if zoning in PARENT:
         columns += [c for c in ZONE_COLUMNS[PARENT[zoning]] if c]
     columns += [i for i in demo.indicators if zoning in registry[i].zonings and i in shown]
     # `statut` says why a value is missing when it is not secrecy (e.g. too few sales).
-    columns += [f"secret_{c}" for c in protected_counts(demo, shown, zoning, registry)] + ["statut", "geometry"]
+    columns += [f"secret_{c}" for c in counts] + ["statut", "geometry"]
     return list(dict.fromkeys(columns))
 
 
@@ -55,12 +58,15 @@ def protected_counts(demo, shown: set[str], zoning: str | None = None, registry=
             and (zoning is None or registry is None or column not in registry or zoning in registry[column].zonings)}
 
 
-def public_columns(demo, zoning: str, registry, sources: list, shown: set[str]) -> list[str]:
-    """Indicators of the table computed from public sources only: no protection record
-    needed (INSEE's grid, for one, is already protected by INSEE)."""
+def public_columns(demo, zoning: str, registry, sources: list, shown: set[str], lineage: set[str] = frozenset(),
+                   counts: dict[str, str] | None = None) -> list[str]:
+    """Indicators of the table computed from public sources only (declared so, and no
+    private or personal source in their lineage): no protection record needed (INSEE's
+    grid, for one, is already protected by INSEE)."""
     public = {card.id for card in sources if card.sensitivity == "public"}
+    counts = demo.protected if counts is None else counts
     return [i for i in demo.indicators if i in shown and zoning in registry[i].zonings
-            and i not in demo.protected and set(registry[i].sources) <= public]
+            and i not in counts and i not in lineage and set(registry[i].sources) <= public]
 
 
 def thresholds(counts: dict[str, str], sources: list) -> dict:
@@ -73,10 +79,11 @@ def thresholds(counts: dict[str, str], sources: list) -> dict:
     return applied
 
 
-def published(table: gpd.GeoDataFrame, demo, zoning: str, registry, shown: set[str] | None = None) -> gpd.GeoDataFrame:
+def published(table: gpd.GeoDataFrame, demo, zoning: str, registry, shown: set[str] | None = None,
+              counts: dict[str, str] | None = None) -> gpd.GeoDataFrame:
     """The allowed columns only, with every hidden cell's reason replaced by one code."""
-    out = table[[c for c in allowed_columns(demo, zoning, registry, shown) if c in table.columns]].copy()
-    for column in demo.protected:
+    out = table[[c for c in allowed_columns(demo, zoning, registry, shown, counts) if c in table.columns]].copy()
+    for column in {**demo.protected, **(counts or {})}:
         flag = f"secret_{column}"
         if flag in out:
             hidden = out[flag].fillna("").astype(str).ne("")
@@ -85,12 +92,17 @@ def published(table: gpd.GeoDataFrame, demo, zoning: str, registry, shown: set[s
 
 
 def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: list, registry,
-             shown: set[str] | None = None) -> dict:
-    """The sidecar the audit reads: zoning, units, count columns, rules, allow-list."""
+             shown: set[str] | None = None, protection=None) -> dict:
+    """The sidecar the audit reads: zoning, units, count columns, rules, allow-list.
+
+    `protection` (a `Protection` of the lineage audit) gives the count columns and the
+    protection record of every column computed from private or personal data; without
+    it, the counts the demonstrator declares."""
     zone_id, zone_name = ZONE_COLUMNS[zoning]
     parent = PARENT.get(zoning)
     shown = set(demo.indicators) if shown is None else shown
-    counts = protected_counts(demo, shown, zoning, registry)
+    counts = protected_counts(demo, shown, zoning, registry) if protection is None else protection.counts[zoning]
+    lineage = {} if protection is None else protection.columns.get(zoning, {})
     secret = {c: int(table[f"secret_{c}"].fillna("").astype(str).ne("").sum())
               for c in counts if f"secret_{c}" in table}
     return {
@@ -99,9 +111,13 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
         "parent_zoning": parent, "parent_id_column": ZONE_COLUMNS[parent][0] if parent else None,
         "tiles_territory": TILES_TERRITORY.get(zoning, False),
         "count_columns": counts,
-        "public_columns": public_columns(demo, zoning, registry, sources, shown),
+        "public_columns": public_columns(demo, zoning, registry, sources, shown, set(lineage), counts),
+        # Columns with a private or personal source in their lineage, how each is protected.
+        "protection": {column: {"sources": sorted(set(origin))} | protection.records[column].to_json()
+                       for column, origin in sorted(lineage.items()) if column in protection.records}
+        if protection is not None else {},
         "rule": thresholds(counts, sources),
-        "allowed_columns": allowed_columns(demo, zoning, registry, shown),
+        "allowed_columns": allowed_columns(demo, zoning, registry, shown, counts),
         "suppressed_cells": secret,
         "sources": [card.id for card in sources],
         "licence": OUTPUT_LICENCE,
@@ -112,16 +128,19 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
     }
 
 
-def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, folder: Path) -> dict:
+def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, folder: Path, protection=None) -> dict:
     """Write every table, its manifest and `demonstrator.json` into `folder`; the sources
-    credited are those the territory brings (an absent optional source is not)."""
+    credited are those the territory brings (an absent optional source is not). The
+    manifests' protected counts come from `protection` (the lineage audit) when given."""
     sources = [ctx.sources[s] for s in demo.used_sources(ctx.territory)]
     shown = set(demo.available(ctx.registry, ctx.territory))
     listed = []
     for zoning, table in tables.items():
         stem = f"{demo.id}_{zoning}"
-        files = write_table(published(table, demo, zoning, ctx.registry, shown), folder, stem)
-        write_json(manifest(demo, zoning, stem, table, sources, ctx.registry, shown), folder / f"{stem}.manifest.json")
+        counts = None if protection is None else protection.counts[zoning]
+        files = write_table(published(table, demo, zoning, ctx.registry, shown, counts), folder, stem)
+        write_json(manifest(demo, zoning, stem, table, sources, ctx.registry, shown, protection),
+                   folder / f"{stem}.manifest.json")
         listed.append({"zoning": zoning, "stem": stem, "files": files})
     document = demonstrator_document(demo, ctx, summary, sources, listed, shown)
     write_json(document, folder / "demonstrator.json")

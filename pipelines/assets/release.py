@@ -1,19 +1,20 @@
 """Per-demonstrator release (staged, audited) and publication, and the site."""
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
 
-from pipelines.assets.bundle import write_bundle
+from pipelines.assets.bundle import PARENT, ZONE_COLUMNS, allowed_columns, write_bundle
 from pipelines.assets.partitions import outputs_dir, run_territory, territory_partitions
 from pipelines.assets.publishing import fresh_dir, staging_dir
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
 from pipelines.assets.sources import protected_key
 from pipelines.catalogue import Demonstrator, SourceCard, Territory, load_territory
-from pipelines.catalogue.context import lacks_zoning
+from pipelines.catalogue.context import StepContext, lacks_zoning
+from pipelines.components.lineage import Lineage
 from pipelines.indicators.checks import check_ranges, check_totals
 
 
@@ -94,28 +95,82 @@ def privacy_text(protected: dict, aggregates: dict, zonings, territory: Territor
     return privacy_note(*reports, titles={card.id: card.title for card in protected.values()})
 
 
+def release_inputs(demo, protected: dict[str, SourceCard]) -> tuple[dict[str, dg.AssetIn], dict[str, str]]:
+    """One input per asset the release reads: its tables, the protected aggregates, the
+    summary, and everything a step reads (the lineage audit replays the steps).
+    Returns the inputs and, per reference (zoning, protected name, step or source asset
+    as `defs.yaml` names it), the input's name."""
+    keys: dict[dg.AssetKey, str] = {}
+    names: dict[str, str] = {}
+
+    def add(ref: str, key: dg.AssetKey) -> None:
+        names[ref] = keys.setdefault(key, f"in_{len(keys)}")
+
+    for zoning, key in table_keys(demo).items():
+        add(f"table:{zoning}", key)
+    for name, card in protected.items():
+        add(name, protected_key(card))
+    steps = list(demo.steps.values()) + ([demo.summary] if demo.summary else [])
+    for step in steps:
+        for ref in step.inputs.values():
+            add(ref, dg.AssetKey([demo.id, ref]) if ref in demo.steps else dg.AssetKey(ref))
+    if demo.summary is not None:
+        add("summary", dg.AssetKey([demo.id, "summary"]))
+    for name in demo.steps:
+        add(name, dg.AssetKey([demo.id, name]))
+    return {name: dg.AssetIn(key) for key, name in keys.items()}, names
+
+
+def protection_of(demo, view: DemonstratorView, functions: Mapping[str, Callable], frames: dict, protected: dict,
+                  tables: dict) -> Lineage:
+    """The lineage audit of a release (`components.lineage`): refuses it with every
+    problem found, or returns the protection the manifests are written from."""
+    from pipelines.components.lineage import Release, derive_lineage, public_texts, refuse, text_findings
+
+    shown = set(demo.available(view.registry, view.territory))
+    ctx = StepContext.build(demo, view.territory, view.sources, view.registry)
+    roots = {protected_key(card).to_user_string(): card for card in protected.values()
+             if protected_key(card).to_user_string() in frames}
+    steps = {zoning: name for zoning, name in demo.published_steps().items() if zoning in tables}
+    release = Release(demo, functions, frames, ctx, roots, steps,
+                      lambda zoning: allowed_columns(demo, zoning, view.registry, shown, {}), shown)
+    lineage = derive_lineage(release)
+    lineage.counts = {z: lineage.count_columns(z, view.sources, demo.protected) for z in tables}
+    texts = public_texts(frames, {ref for ref in frames if ref not in roots and ref.startswith("staged_")})
+    for zoning, table in tables.items():
+        structural = {c for c in ZONE_COLUMNS[zoning] if c} | ({c for c in ZONE_COLUMNS[PARENT[zoning]] if c}
+                                                              if zoning in PARENT else set())
+        lineage.findings += text_findings(table, f"{demo.id}_{zoning}", allowed_columns(
+            demo, zoning, view.registry, shown, lineage.counts[zoning]), demo.vocabulary, texts, structural)
+    refuse(lineage.findings, demo, view.territory.id)
+    return lineage
+
+
 def release_asset(demo, sources: Mapping[str, SourceCard], registry: Mapping[str, Any],
-                  level: str) -> dg.AssetsDefinition:
+                  level: str, functions: Mapping[str, Callable]) -> dg.AssetsDefinition:
     keys = table_keys(demo)
     protected = protected_sources(demo, sources)
-    ins = {z: dg.AssetIn(k) for z, k in keys.items()} | {n: dg.AssetIn(protected_key(c)) for n, c in protected.items()}
-    if demo.summary is not None:
-        ins["summary"] = dg.AssetIn(dg.AssetKey([demo.id, "summary"]))
+    ins, names = release_inputs(demo, protected)
 
     @dg.asset(key=[demo.id, "release"], ins=ins, group_name=demo.id,
               kinds={"csv", "geopackage", "parquet"}, tags={TAG: level, ROLE_TAG: "publisher"},
               partitions_def=territory_partitions(),
-              description=f"{demo.title}: tables, manifests and summary staged for the disclosure audit.")
+              description=f"{demo.title}: tables, manifests and summary staged for the disclosure audit, "
+                          "once the lineage audit has found every private or personal figure protected.")
     def _release(context: dg.AssetExecutionContext, **inputs) -> None:
         run = run_territory(context)
         view = DemonstratorView(demo, run.territory, run.sources, registry)
+        tables = {z: inputs[names[f"table:{z}"]] for z in keys if not lacks_zoning(run.territory, z)}
+        aggregates = {name: inputs[names[name]] for name in protected}
+        frames = {ref: inputs[name] for ref, name in names.items() if ":" not in ref and ref not in protected}
+        protection = protection_of(demo, view, functions, frames, protected, tables)
         folder = fresh_dir(staging_dir(run.territory.id, demo.id))
-        tables = {z: inputs[z] for z in keys if not lacks_zoning(run.territory, z)}
-        summary = dict(inputs.get("summary") or {})
-        summary["privacy_note"] = privacy_text(protected, inputs, tables, run.territory)
-        document = write_bundle(demo, tables, view, summary, folder)
+        summary = dict(inputs[names["summary"]] or {}) if "summary" in names else {}
+        summary["privacy_note"] = privacy_text(protected, aggregates, tables, run.territory)
+        document = write_bundle(demo, tables, view, summary, folder, protection)
         context.add_output_metadata({"staging": dg.MetadataValue.path(str(folder)),
-                                     "tables": len(document["tables"]), "headlines": len(document["headlines"])})
+                                     "tables": len(document["tables"]), "headlines": len(document["headlines"]),
+                                     "protected columns": sum(len(c) for c in protection.columns.values())})
 
     return _release
 

@@ -430,6 +430,8 @@ class Demonstrator(_Card):
     protected: dict[str, Literal["households", "delivery_points", "business"]] = Field(
         default_factory=dict, description="count columns under a secrecy rule -> the rule")
     params: dict[str, Any] = Field(default_factory=dict)
+    vocabulary: dict[str, list[str]] = Field(
+        default_factory=dict, description="free-text column -> the texts it may hold (the lineage audit refuses others)")
     steps: dict[str, Step]
     summary: Step | None = Field(
         default=None, description="step returning headlines, crossing and territory values for the report")

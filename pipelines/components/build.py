@@ -13,7 +13,7 @@ from pipelines.assets.sensitivity import highest
 from pipelines.assets.sources import source_levels
 from pipelines.catalogue import Demonstrator, load_sources
 from pipelines.catalogue.load import describe_validation
-from pipelines.components.steps import step_assets
+from pipelines.components.steps import step_assets, step_function
 from pipelines.errors import ConfigError
 from pipelines.indicators import load_registry
 
@@ -73,6 +73,8 @@ def demonstrator_defs(demo: Demonstrator, context: dg.ComponentLoadContext) -> d
     levels = source_levels(sources)
     assets = step_assets(demo, module, registry, levels, yaml_path)
     level = highest(levels[k] for k in levels if k.path[0] == demo.id)
-    assets += [release_asset(demo, sources, registry, level), published_asset(demo)]
+    steps = list(demo.steps.items()) + ([("summary", demo.summary)] if demo.summary else [])
+    functions = {name: step_function(module, demo, name, step, yaml_path) for name, step in steps}
+    assets += [release_asset(demo, sources, registry, level, functions), published_asset(demo)]
     checks = table_checks(demo, registry) + [audit_check(demo)]
     return dg.Definitions(assets=assets, asset_checks=checks)

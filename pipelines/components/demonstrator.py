@@ -61,6 +61,8 @@ class Demonstrator(dg.Component, dg.Model, dg.Resolvable):
     headlines: list[str] = Field(default_factory=list)
     protected: dict[str, str] = Field(default_factory=dict, description="count column -> secrecy rule")
     params: dict[str, Any] = Field(default_factory=dict)
+    vocabulary: dict[str, list[str]] = Field(default_factory=dict,
+                                             description="free-text column -> the texts it may hold")
     steps: dict[str, StepSchema]
     summary: StepSchema | None = Field(default=None, description="step returning the report's figures")
 
