@@ -39,7 +39,7 @@ from pipelines.catalogue import Demonstrator, SourceCard
 from pipelines.catalogue.context import StepContext, lacks_zoning
 from pipelines.components.guard import no_file_access
 from pipelines.errors import PrivacyError
-from pipelines.privacy.statistics import ProtectionRecord, recording
+from pipelines.privacy.statistics import SOURCE_ATTR, ProtectionRecord, recording
 
 SEED = 20_261_208
 RTOL = 1e-9
@@ -214,38 +214,70 @@ class Release:
 
 
 def derive_lineage(release: Release) -> Lineage:
-    """Replay the steps (see the module's docstring) and list what must be protected."""
+    """Replay the steps (see the module's docstring) and list what must be protected.
+
+    Three replays when every figure is covered: as is, every protected source perturbed
+    at once (the records tell each column's sources), only the hidden cells perturbed.
+    When something is not covered, one replay per source names the source in the finding.
+    """
     lineage = Lineage()
     if not release.roots:
         return lineage
-    roots = {ref: release.frames[ref] for ref in release.roots}
+    roots = {ref: _tagged(release.frames[ref], card.id) for ref, card in release.roots.items()}
     with recording() as ledger:
         base = replay(release.demo, release.functions, release.frames, release.ctx, roots)
     lineage.records = dict(ledger)
     rng = np.random.default_rng(SEED)
-    for ref, card in release.roots.items():
-        moved = replay(release.demo, release.functions, release.frames, release.ctx,
-                       roots | {ref: perturbed(roots[ref], rng, hidden_only=False)})
-        _attribute(lineage, release, base, moved, card.id)
+    everything = {ref: perturbed(frame, rng, hidden_only=False) for ref, frame in roots.items()}
+    _attribute(lineage, release, base, _replay(release, everything), None)
+    if len(roots) > 1 and _uncovered(lineage):
+        lineage.columns, lineage.figures = {}, {}
+        for ref, card in release.roots.items():
+            _attribute(lineage, release, base, _replay(release, roots | {ref: everything[ref]}), card.id)
     hidden = {ref: perturbed(frame, rng, hidden_only=True) for ref, frame in roots.items()}
-    _hidden_leaks(lineage, release, base, replay(release.demo, release.functions, release.frames, release.ctx, hidden))
+    _hidden_leaks(lineage, release, base, _replay(release, hidden))
     _unprotected(lineage, release, base)
     return lineage
 
 
-def _attribute(lineage: Lineage, release: Release, base: dict, moved: dict, source: str) -> None:
+def _tagged(frame, source: str):
+    frame = frame.copy()
+    frame.attrs[SOURCE_ATTR] = source
+    return frame
+
+
+def _replay(release: Release, overrides: Mapping[str, object]) -> dict[str, object]:
+    return replay(release.demo, release.functions, release.frames, release.ctx, overrides)
+
+
+def _uncovered(lineage: Lineage) -> bool:
+    columns = any(c not in lineage.records for table in lineage.columns.values() for c in table)
+    return columns or any(not _figure_protected(lineage, i, set(s)) for i, s in lineage.figures.values())
+
+
+def _attribute(lineage: Lineage, release: Release, base: dict, moved: dict, source: str | None) -> None:
+    """Note what moved; `source` None: every source moved, each column's record names them."""
+    everyone = [card.id for card in release.roots.values()]
+
+    def origin(column: str) -> list[str]:
+        if source is not None:
+            return [source]
+        record = lineage.records.get(column)
+        return list(record.sources) if record is not None and record.sources else everyone
+
     for zoning, step in release.tables.items():
         if step not in base:
             continue
         changes = changed_cells(base[step], moved[step], release.published_columns(zoning))
         for column, rows in changes.items():
             if rows.any():
-                lineage.columns.setdefault(zoning, {}).setdefault(column, []).append(source)
+                lineage.columns.setdefault(zoning, {}).setdefault(column, []).extend(origin(column))
     if "summary" in base:
         summary = published_summary(base["summary"], release.shown)
         for path in changed_leaves(summary, published_summary(moved["summary"], release.shown)):
-            entry = lineage.figures.setdefault(describe_path(path), (indicator_of(summary, path) or "", []))
-            entry[1].append(source)
+            indicator = indicator_of(summary, path) or ""
+            entry = lineage.figures.setdefault(describe_path(path), (indicator, []))
+            entry[1].extend(origin(indicator.split("+")[0]))
 
 
 def _hidden_leaks(lineage: Lineage, release: Release, base: dict, moved: dict) -> None:
@@ -283,10 +315,13 @@ def _unprotected(lineage: Lineage, release: Release, base: dict) -> None:
                     "computed from), or leave it out of the table")
     for path, (indicator, sources) in lineage.figures.items():
         if not _figure_protected(lineage, indicator, set(sources)):
+            own, *based_on = indicator.split("+")
+            said = f" (said to be based on {', '.join(based_on)})" if based_on else ""
             lineage.findings.append(
                 f"demonstrator.json, {path}: computed from {', '.join(sorted(set(sources)))} (private or personal), "
-                f"but its indicator '{indicator or '?'}' carries no protection record in any table. Fix: publish "
-                "it only as a protected statistic (pipelines.api.protected_cells / protected_value)")
+                f"but its indicator '{own or '?'}'{said} carries no protection record in any table. Fix: publish "
+                "it only as a protected statistic (pipelines.api.protected_cells / protected_value), or name the "
+                "protected columns it is computed from in its entry's `based_on`")
 
 
 def text_findings(table: pd.DataFrame, stem: str, columns: list[str], vocabulary: Mapping[str, list[str]],

@@ -43,11 +43,15 @@ class ProtectionRecord:
         derived from published protected columns.
     base : tuple of str
         The protected columns it is hidden with (empty for a count).
+    sources : tuple of str
+        The protected sources it comes from, when the framework tagged their aggregates
+        (``attrs["datacites_source"]``, set by the lineage audit).
     """
 
     column: str
     statistic: str
     base: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {"statistic": self.statistic, "base": list(self.base)}
@@ -67,12 +71,17 @@ def recording() -> Iterator[dict[str, ProtectionRecord]]:
         _LEDGER.reset(token)
 
 
-def _record(column: str, statistic: str, base: Sequence[str] = ()) -> None:
+SOURCE_ATTR = "datacites_source"
+
+
+def _record(column: str, statistic: str, base: Sequence[str] = (), sources: Sequence[str] = ()) -> None:
     ledger = _LEDGER.get()
     if ledger is None:
         return
+    if not sources:  # a derived value comes from the sources of its bases
+        sources = sorted({s for b in base if b in ledger for s in ledger[b].sources})
     # The first record of a column wins: a count stays a count when a later step joins it.
-    ledger.setdefault(column, ProtectionRecord(column, statistic, tuple(base)))
+    ledger.setdefault(column, ProtectionRecord(column, statistic, tuple(base), tuple(sources)))
 
 
 def protected_cells(aggregates: pd.DataFrame, zoning: str, id_column: str, columns: dict[str, str]) -> pd.DataFrame:
@@ -102,9 +111,10 @@ def protected_cells(aggregates: pd.DataFrame, zoning: str, id_column: str, colum
     reason = rows["secret"].astype("str").where(rows["secret"].notna(), "")
     out = pd.DataFrame({id_column: rows["zone_id"].astype("str").to_numpy()})
     count = next(iter(columns))
+    origin = [aggregates.attrs[SOURCE_ATTR]] if SOURCE_ATTR in aggregates.attrs else []
     for published, source in columns.items():
         out[published] = pd.to_numeric(rows[source]).astype("float64").where(reason.eq("")).to_numpy()
-        _record(published, "count" if published == count else "cell", () if published == count else (count,))
+        _record(published, "count" if published == count else "cell", () if published == count else (count,), origin)
     out[f"secret_{count}"] = reason.to_numpy()
     return out
 
