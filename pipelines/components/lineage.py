@@ -103,9 +103,16 @@ def perturbed(frame: pd.DataFrame, rng: np.random.Generator, *, hidden_only: boo
     hidden cell then publishes something that moves."""
     out = frame.copy()
     rows = np.ones(len(out), dtype=bool)
+    secret = out["secret"] if "secret" in out else pd.Series("", index=out.index)
+    hidden = (secret.notna() & secret.astype("str").ne("")).to_numpy()
     if hidden_only:
-        secret = out["secret"] if "secret" in out else pd.Series("", index=out.index)
-        rows = (secret.notna() & secret.astype("str").ne("")).to_numpy()
+        rows = hidden
+    if "secret" in out and hidden.any():
+        # The reasons themselves are protected (they narrow what a hidden cell holds):
+        # published code may tell hidden from shown, never one reason from another.
+        tokens = np.array([f"reason-{i}" for i in rng.integers(0, 1_000_000, len(out))], dtype=object)
+        out["secret"] = pd.Series(np.where(hidden, tokens, secret.astype("object")), index=out.index).where(
+            secret.notna(), None)
     for column in out.columns:
         series = out[column]
         if column in ("zoning", "zone_id", "parent_id", "secret") or not pd.api.types.is_numeric_dtype(series):
@@ -286,7 +293,8 @@ def _hidden_leaks(lineage: Lineage, release: Release, base: dict, moved: dict) -
         if step not in base:
             continue
         for column, rows in changed_cells(base[step], moved[step], release.published_columns(zoning)).items():
-            if rows.any():
+            # `secret_<count>` flags are published as one code (`bundle.published`)
+            if rows.any() and not column.startswith("secret_"):
                 lineage.findings.append(
                     f"table {stem}_{zoning}, column '{column}': {int(rows.sum())} published cell(s) change when only "
                     "the hidden cells of a protected source change: the demonstrator reads values the suppression "

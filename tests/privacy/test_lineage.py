@@ -150,6 +150,21 @@ def test_a_figure_declared_public_but_computed_from_the_operator_is_refused(ener
     assert "table energy_precarity_iris, column 'share_fg': computed from operator_consumption" in message
 
 
+def test_a_figure_told_by_the_reasons_cells_were_hidden_is_refused(energy):
+    module = energy["module"]
+
+    def careless(households, dwellings, operator, meters, iris, *, ctx):
+        table = module.indicators_by_iris(households, dwellings, operator, meters, iris, ctx=ctx)
+        reasons = meters[meters["zoning"] == "iris"].set_index("zone_id")["secret"].fillna("")
+        # primary (too few households) or secondary: tells an attacker a bound
+        table["share_fg"] = table["code_iris"].map(reasons.str.startswith("n<").astype("float64")).fillna(0.0)
+        return table
+
+    message = refused(energy, indicators_iris=careless)
+    assert "table energy_precarity_iris, column 'share_fg'" in message
+    assert "change when only the hidden cells" in message
+
+
 def test_a_new_count_through_protected_cells_passes_and_joins_the_audited_counts(energy):
     module = energy["module"]
 
