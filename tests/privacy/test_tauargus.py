@@ -281,12 +281,20 @@ def covers_levels(interval: tuple[float, float], value: float, level: tuple[floa
 REPORT: dict[str, dict] = {}
 
 
+@pytest.fixture(autouse=True)
+def solver_logs_in_tmp(tmp_path, monkeypatch):
+    """tau-Argus's solvers write their logs (CSPlogfile.txt, HiTaS.log...) to the working folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("tauargus")
     out = {}
-    for name, frame in TABLES.items():
-        out[name] = (cells_of(frame), ours(frame), tau_argus(frame, "OPT", root / name / "opt"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        for name, frame in TABLES.items():
+            out[name] = (cells_of(frame), ours(frame), tau_argus(frame, "OPT", root / name / "opt"))
     return out
 
 
