@@ -1,22 +1,31 @@
-"""Benchmark: points to zones, the project's engine against geopandas.sjoin.
+"""Benchmark: points to zones, the project's engine against every peer a user has.
 
-Generates IRIS-like zones (a Voronoi tiling of a 400 x 400 km rectangle in Lambert-93
-whose shared edges are bent into ~200-vertex rings, like real IRIS) and uniformly random
-points, writes them once under benchmarks/_work/ (points as x/y doubles in several row
-groups, zones as GeoParquet), then times each engine and size in its own subprocess, so
-that peak memory is the child's own and one engine's caches never help another.
+Generates IRIS-like zones (a Voronoi tiling of a square in Lambert-93 whose shared edges
+are bent into ~200-vertex rings, like real IRIS) on two squares, "large" (400 km, zones
+of ~3 km2) and "dense" (40 km, zones of ~3 ha, the same count), and uniformly random
+points over each square; writes them once under benchmarks/_work/ (points as x/y doubles
+in several row groups, zones as GeoParquet), then times each engine, zone set and size
+in its own subprocess, so that peak memory is the child's own and one engine's caches
+never help another. Every engine's answer is compared point by point with the
+reference (the first engine), and each table ends with the ratio of the fastest peer's
+time to datacites' (above 1: datacites is faster).
+
+Peers: a plain DuckDB spatial join on x/y points, shapely 2's STRtree built on the points
+and queried by the zones on two threads (the fastest exact peer on dense zones),
+geopandas' sjoin and polars-st's sjoin (``pip install -e '.[bench]'``; skipped if absent).
 
 Usage::
 
     python benchmarks/bench_crossing.py                 # 1e5, 1e6, 1e7 points
     python benchmarks/bench_crossing.py --quick         # 1e5 points, 5,000 zones
-    python benchmarks/bench_crossing.py --sizes 100000 1000000
+    python benchmarks/bench_crossing.py --sizes 100000 1000000 --zone-sets dense
     python benchmarks/bench_crossing.py --interpolation   # 200 m cells onto the zones
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -32,7 +41,11 @@ WORK_DIR = Path(__file__).resolve().parent / "_work"
 ROOT = Path(__file__).resolve().parent.parent
 CRS = "EPSG:2154"
 RECT = (500_000.0, 6_400_000.0, 900_000.0, 6_800_000.0)  # 400 x 400 km, Lambert-93
-ENGINES = ("datacites_duckdb", "datacites_index", "geopandas_sjoin")
+ZONE_SETS = {"large": RECT, "dense": (680_000.0, 6_580_000.0, 720_000.0, 6_620_000.0)}
+DATACITES = ("datacites_auto", "datacites_index", "datacites_exact", "datacites_duckdb")
+PEERS = ("duckdb_join", "shapely_strtree_2threads", "geopandas_sjoin", "polars_st_sjoin")
+ENGINES = DATACITES + PEERS
+DEFAULT_ENGINES = ("datacites_auto",) + PEERS
 TIMEOUT_S = 3600
 
 
@@ -102,31 +115,48 @@ def make_zones(n_zones: int, seed: int = 42):
     return zones, int(invalid.sum())
 
 
-def write_inputs(sizes, n_zones: int) -> None:
+def make_zone_set(name: str, n_zones: int):
+    """Return the zones of one set: the large tiling, or the same shrunk onto its square
+    (same topology and vertex count, ten times denser for the "dense" square)."""
+    import shapely
+    zones, repaired = make_zones(n_zones)
+    rect = ZONE_SETS[name]
+    scale = (rect[2] - rect[0]) / (RECT[2] - RECT[0])
+    if scale != 1.0:
+        zones.geometry = shapely.transform(
+            zones.geometry.values, lambda xy: (xy - RECT[:2]) * scale + rect[:2])
+    return zones, repaired
+
+
+def write_inputs(zone_sets, sizes, n_zones: int) -> None:
     """Write zones and points once (kept between runs)."""
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    for name in zone_sets:
+        paths = _paths(name, sizes, n_zones)
+        if not paths["zones"].exists():
+            started = time.perf_counter()
+            zones, repaired = make_zone_set(name, n_zones)
+            zones.to_parquet(paths["zones"])
+            vertices = zones.count_coordinates().mean()
+            print(f"# {name} zones: {len(zones)} polygons, {vertices:.0f} vertices on "
+                  f"average, {repaired} repaired, written in "
+                  f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+        for n in sizes:
+            if not paths[n].exists():
+                _write_points(paths[n], ZONE_SETS[name], n)
+
+
+def _write_points(path: Path, rect, n: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
-    WORK_DIR.mkdir(parents=True, exist_ok=True)
-    zones_path = WORK_DIR / f"zones_{n_zones}.parquet"
-    if not zones_path.exists():
-        started = time.perf_counter()
-        zones, repaired = make_zones(n_zones)
-        zones.to_parquet(zones_path)
-        vertices = zones.count_coordinates().mean()
-        print(f"# zones: {len(zones)} polygons, {vertices:.0f} vertices on average, "
-              f"{repaired} repaired, written in {time.perf_counter() - started:.1f} s",
-              file=sys.stderr)
-    for n in sizes:
-        path = WORK_DIR / f"points_{n}.parquet"
-        if path.exists():
-            continue
-        rng = np.random.default_rng(n)
-        xmin, ymin, xmax, ymax = RECT
-        table = pa.table({"x": rng.uniform(xmin - 1000, xmax + 1000, n),
-                          "y": rng.uniform(ymin - 1000, ymax + 1000, n)})
-        # Several row groups: DuckDB (and a reader) parallelise over them.
-        row_group = max(10_000, min(1_000_000, math.ceil(n / 8)))
-        pq.write_table(table, path, row_group_size=row_group)
+    rng = np.random.default_rng(n)
+    xmin, ymin, xmax, ymax = rect
+    margin = (xmax - xmin) / 400  # a few points fall outside every zone
+    table = pa.table({"x": rng.uniform(xmin - margin, xmax + margin, n),
+                      "y": rng.uniform(ymin - margin, ymax + margin, n)})
+    # Several row groups: DuckDB (and a reader) parallelise over them.
+    row_group = max(10_000, min(1_000_000, math.ceil(n / 8)))
+    pq.write_table(table, path, row_group_size=row_group)
 
 
 # --- one run, in a child process -------------------------------------------------------
@@ -135,17 +165,83 @@ def _run_datacites(points, zones, method):
     from pipelines.spatial import assign_points_to_zones
     result = assign_points_to_zones(points, zones, zone_id="code_iris", crs=CRS,
                                     method=method)
-    return result.zone_ids.to_numpy(dtype=object, na_value=None)
+    return result.zone_ids  # Arrow-backed: written without 10 million Python strings
+
+
+def _lowest_code(n_points: int, point, codes, zone) -> np.ndarray:
+    """Per point, the lowest code of the zones it matched (None for none)."""
+    distinct, rank = np.unique(np.asarray(codes, dtype=object)[zone], return_inverse=True)
+    best = np.full(n_points, len(distinct), dtype="int64")
+    np.minimum.at(best, point, rank)
+    return np.append(distinct, None)[best]
+
+
+def _run_duckdb(points, zones):
+    import pyarrow as pa
+    import shapely
+
+    from pipelines.spatial.engine import connect
+    with connect() as con:  # the project's connection only finds the spatial extension
+        con.register("zones_in", pa.table({"code": zones["code_iris"].to_numpy(dtype=object),
+                                           "wkb": shapely.to_wkb(zones.geometry.values)}))
+        con.execute("CREATE TABLE zones AS SELECT code, ST_GeomFromWKB(wkb) AS geom "
+                    "FROM zones_in")
+        con.register("points_in", pa.table({"pid": np.arange(len(points)),
+                                            "x": points["x"].to_numpy(),
+                                            "y": points["y"].to_numpy()}))
+        con.execute("CREATE TABLE points AS SELECT * FROM points_in")
+        pairs = con.execute("SELECT p.pid, min(z.code) AS code FROM points AS p "
+                            "JOIN zones AS z ON ST_Intersects(z.geom, ST_Point(p.x, p.y)) "
+                            "GROUP BY p.pid").fetchnumpy()
+    codes = np.full(len(points), None, dtype=object)
+    codes[pairs["pid"]] = pairs["code"]
+    return codes
+
+
+def _run_strtree(points, zones):
+    """shapely 2's STRtree on the points, queried by the zones, half of them per thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import shapely
+    tree = shapely.STRtree(shapely.points(points["x"].to_numpy(), points["y"].to_numpy()))
+    geoms = zones.geometry.values
+    halves = [np.arange(0, len(geoms) // 2), np.arange(len(geoms) // 2, len(geoms))]
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(lambda i: (i, tree.query(geoms[i], predicate="intersects")),
+                              halves))
+    zone = np.concatenate([i[pairs[0]] for i, pairs in parts])
+    point = np.concatenate([pairs[1] for _, pairs in parts])
+    return _lowest_code(len(points), point, zones["code_iris"].to_numpy(), zone)
 
 
 def _run_sjoin(points, zones):
     import geopandas as gpd
     gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(points["x"], points["y"]), crs=CRS)
-    joined = gpd.sjoin(gdf, zones[["code_iris", "geometry"]], predicate="within",
+    joined = gpd.sjoin(gdf, zones[["code_iris", "geometry"]], predicate="intersects",
                        how="left")
-    # A point on a shared boundary is within no zone; inside one it is within exactly one.
     first = joined.groupby(level=0)["code_iris"].min()
     return first.reindex(gdf.index).to_numpy(dtype=object, na_value=None)
+
+
+def _run_polars_st(points, zones):
+    import polars as pl
+    import polars_st as st
+    import shapely
+    left = pl.DataFrame({"pid": np.arange(len(points)), "x": points["x"].to_numpy(),
+                         "y": points["y"].to_numpy()})
+    left = left.select("pid", geometry=st.point(pl.concat_arr("x", "y")))
+    right = pl.DataFrame({"code": zones["code_iris"].to_numpy(dtype=object).tolist(),
+                          "wkb": shapely.to_wkb(zones.geometry.values)})
+    right = right.select("code", geometry=st.from_wkb("wkb"))
+    joined = left.st.sjoin(right, predicate="intersects").group_by("pid").agg(
+        pl.col("code").min())
+    codes = np.full(len(points), None, dtype=object)
+    codes[joined["pid"].to_numpy()] = joined["code"].to_numpy()
+    return codes
+
+
+RUNNERS = {"duckdb_join": _run_duckdb, "shapely_strtree_2threads": _run_strtree,
+           "geopandas_sjoin": _run_sjoin, "polars_st_sjoin": _run_polars_st}
 
 
 def run_child(engine: str, points_path: Path, zones_path: Path, out_path: Path) -> dict:
@@ -160,11 +256,13 @@ def run_child(engine: str, points_path: Path, zones_path: Path, out_path: Path) 
     zones = gpd.read_parquet(zones_path)
     read_s = time.perf_counter() - started
     started = time.perf_counter()
-    if engine == "geopandas_sjoin":
-        codes = _run_sjoin(points, zones)
+    if engine in RUNNERS:
+        codes = RUNNERS[engine](points, zones)
     else:
         codes = _run_datacites(points, zones, engine.removeprefix("datacites_"))
     join_s = time.perf_counter() - started
+    if isinstance(codes, pd.Series):
+        codes = pa.array(codes.array).cast(pa.string())
     pq.write_table(pa.table({"code": pa.array(codes, type=pa.string())}), out_path)
     return {"engine": engine, "points": len(points), "zones": len(zones), "read_s": read_s,
             "seconds": join_s, "matched": int(pd.notna(codes).sum()),
@@ -206,14 +304,15 @@ def run_interpolation(zones_path: Path, window_m: int) -> dict:
 
 # --- driver ----------------------------------------------------------------------------
 
-def _paths(sizes, n_zones: int) -> dict:
-    paths = {n: WORK_DIR / f"points_{n}.parquet" for n in sizes}
-    paths["zones"] = WORK_DIR / f"zones_{n_zones}.parquet"
+def _paths(zone_set: str, sizes, n_zones: int) -> dict:
+    prefix = "" if zone_set == "large" else f"{zone_set}_"  # large: the earlier files
+    paths = {n: WORK_DIR / f"points_{prefix}{n}.parquet" for n in sizes}
+    paths["zones"] = WORK_DIR / f"zones_{prefix}{n_zones}.parquet"
     return paths
 
 
 def run_in_subprocess(engine: str, n: int, paths: dict) -> dict:
-    out_path = WORK_DIR / f"answer_{engine}_{n}.parquet"
+    out_path = WORK_DIR / f"answer_{engine}_{paths[n].stem}.parquet"
     command = [sys.executable, __file__, "--child", engine, str(paths[n]),
                str(paths["zones"]), str(out_path)]
     try:
@@ -265,12 +364,32 @@ def print_table(rows: list) -> None:
               f"{r['peak_rss_mb']:,.0f} | {r['agree']} |")
 
 
+def print_ratios(rows: list) -> None:
+    """One line per size: datacites' default engine against the fastest peer."""
+    print("\n| points | datacites_auto s | fastest peer | its s | ratio peer/datacites | "
+          "datacites RSS MB | duckdb_join RSS MB |")
+    print("|---|---|---|---|---|---|---|")
+    for n in dict.fromkeys(r["points"] for r in rows):
+        done = {r["engine"]: r for r in rows if r["points"] == n and "error" not in r}
+        peers = [done[e] for e in PEERS if e in done]
+        if "datacites_auto" not in done or not peers:
+            continue
+        ours, best = done["datacites_auto"], min(peers, key=lambda r: r["seconds"])
+        duckdb_rss = done["duckdb_join"]["peak_rss_mb"] if "duckdb_join" in done else None
+        print(f"| {n:,} | {ours['seconds']:.2f} | {best['engine']} | {best['seconds']:.2f} | "
+              f"{best['seconds'] / ours['seconds']:.1f}x | {ours['peak_rss_mb']:,.0f} | "
+              f"{'' if duckdb_rss is None else f'{duckdb_rss:,.0f}'} |")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000,
                                                                   10_000_000])
     parser.add_argument("--zones", type=int, default=50_000, help="number of seeds")
-    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    parser.add_argument("--engines", nargs="+", default=list(DEFAULT_ENGINES),
+                        choices=ENGINES, help="the first is the reference for agreement")
+    parser.add_argument("--zone-sets", nargs="+", default=list(ZONE_SETS),
+                        choices=list(ZONE_SETS))
     parser.add_argument("--quick", action="store_true", help="1e5 points, 5,000 zones")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
@@ -289,9 +408,9 @@ def main(argv=None) -> None:
     elif args.compare:
         print(json.dumps(compare_answers(*map(Path, args.compare))))
     elif args.prepare:
-        write_inputs(args.sizes, args.zones)
+        write_inputs(args.zone_sets, args.sizes, args.zones)
     elif args.interpolation_child:
-        print(json.dumps(run_interpolation(_paths([], args.zones)["zones"],
+        print(json.dumps(run_interpolation(_paths("large", [], args.zones)["zones"],
                                            args.interpolation_child)))
     elif args.interpolation:
         drive_interpolation(args)
@@ -318,19 +437,28 @@ def drive(args) -> None:
     """Prepare, run and compare in children: the driver's own memory stays small, which
     matters because Linux carries ru_maxrss across exec into every child."""
     subprocess.run([sys.executable, __file__, "--prepare", "--zones", str(args.zones),
-                    "--sizes", *map(str, args.sizes)], check=True, cwd=ROOT)
-    paths = _paths(args.sizes, args.zones)
-    print(f"load average (1, 5, 15 min) at the start: {os.getloadavg()}\n", flush=True)
-    rows = []
-    for n in args.sizes:
-        results = [run_in_subprocess(engine, n, paths) for engine in args.engines]
-        for r in results:
-            r["agree"] = "reference" if r is results[0] else agreement(results[0], r)
-            print(json.dumps({k: v for k, v in r.items() if k != "answer"}, default=str),
-                  file=sys.stderr, flush=True)
-        rows += results
-    print_table(rows)
-    print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()}")
+                    "--zone-sets", *args.zone_sets, "--sizes", *map(str, args.sizes)],
+                   check=True, cwd=ROOT)
+    engines = [e for e in args.engines
+               if e != "polars_st_sjoin" or importlib.util.find_spec("polars_st")]
+    if len(engines) < len(args.engines):
+        print("polars-st is not installed (pip install -e '.[bench]'): skipped\n")
+    for zone_set in args.zone_sets:
+        paths = _paths(zone_set, args.sizes, args.zones)
+        print(f"## {zone_set} zones ({args.zones:,} seeds in a "
+              f"{(ZONE_SETS[zone_set][2] - ZONE_SETS[zone_set][0]) / 1000:.0f} km square)\n"
+              f"load average (1, 5, 15 min) at the start: {os.getloadavg()}\n", flush=True)
+        rows = []
+        for n in args.sizes:
+            results = [run_in_subprocess(engine, n, paths) for engine in engines]
+            for r in results:
+                r["agree"] = "reference" if r is results[0] else agreement(results[0], r)
+                print(json.dumps({k: v for k, v in r.items() if k != "answer"},
+                                 default=str), file=sys.stderr, flush=True)
+            rows += results
+        print_table(rows)
+        print_ratios(rows)
+        print(f"\nload average (1, 5, 15 min) at the end: {os.getloadavg()}\n", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
-"""Assign points to the zones containing them, in DuckDB.
+"""Assign points to the zones containing them.
 
-The join (``_joins.JOIN_SQL``) is written so that DuckDB plans a ``SPATIAL_JOIN`` (an
+Three engines give the same answers: shapely's exact test against the zones whose box
+holds each point (``_exact``), a raster index that resolves most points by lookup and
+tests only those near a boundary (``zone_index``), and DuckDB's spatial join. The DuckDB
+join (``_joins.JOIN_SQL``) is written so that DuckDB plans a ``SPATIAL_JOIN`` (an
 R-tree over the zones): a bare ``ST_Intersects`` in an INNER join, with no ``= true``, no
 OR and no AND'ed equality, each of which silently falls back to a nested loop or a hash
 join plus filter (DESIGN.md, "Known traps"). :func:`explain_points_to_zones` returns the
-plan so that tests can assert it. ``method="index"`` sends only the points near a zone
-boundary through that join (see ``zone_index``).
+plan so that tests can assert it.
 
 Points on a boundary shared by several zones go to the zone with the lowest id in
-string order: ``ST_Intersects`` matches every zone the point touches and the smallest
-rank wins. Ranks are computed in Python, so the order is Python's (code points).
+string order: ``ST_Intersects`` and ``shapely.intersects_xy`` match every zone the point
+touches and the smallest rank wins. Ranks are computed in Python, so the order is
+Python's (code points).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.spatial._checks import SpatialInputError, check_points, check_zones
+from pipelines.spatial._exact import ZoneBins, lowest_zone
 from pipelines.spatial._joins import JOIN_SQL, best_zone, load_points, load_zones
 from pipelines.spatial.crs import check_crs
 from pipelines.spatial.engine import connect
@@ -82,9 +87,41 @@ def explain_points_to_zones(points: pd.DataFrame, zones: gpd.GeoDataFrame, *, zo
         return "\n".join(row[1] for row in con.execute("EXPLAIN " + JOIN_SQL).fetchall())
 
 
-# Measured in benchmarks/RESULTS.md: below ~1e6 points building the raster index costs
-# more than it saves; from there on it wins, by 6x at 1e7 points.
-INDEX_FROM_POINTS = 500_000
+# Measured in benchmarks/RESULTS.md: below a few million points, testing every point
+# exactly against the zones whose box holds it costs less than building the raster.
+INDEX_FROM_POINTS = 3_000_000
+METHODS = ("auto", "index", "exact", "duckdb")
+
+
+def _zone_ranks(zones: gpd.GeoDataFrame, zone_id: str):
+    """Sorted distinct ids and each row's rank among them (string order, as DuckDB's)."""
+    return np.unique(zones[zone_id].astype("str").to_numpy(dtype=object),
+                     return_inverse=True)
+
+
+def _best_zone(points, zones, zone_id, method, threads):
+    """Lowest rank per point (``len(codes)`` for none) and the sorted distinct ids."""
+    x, y = _coordinates(points)
+    if method == "duckdb":
+        with connect(threads=threads) as con:
+            codes = load_zones(con, zones, zone_id)
+            return best_zone(con, x, y, len(codes)), codes
+    codes, ranks = _zone_ranks(zones, zone_id)
+    geoms = np.asarray(zones.geometry.array)
+    if method == "index":
+        return index_best_zone(geoms, ranks, x, y, len(codes), threads=threads or 2), codes
+    return lowest_zone(ZoneBins.build(geoms, ranks), x, y, len(codes),
+                       threads=threads or 2), codes
+
+
+def _as_str_series(best, codes, index, name) -> pd.Series:
+    # Through Arrow: a dictionary take is ~10x faster than building 10 million
+    # Python strings and converting them to the "str" dtype.
+    missing = best == len(codes)
+    values = pa.DictionaryArray.from_arrays(
+        pa.array(best, mask=missing), pa.array(codes.tolist(), type=pa.large_string()))
+    strings = values.cast(pa.large_string()).to_pandas().array  # the "str" dtype
+    return pd.Series(strings, index=index, name=name)
 
 
 def assign_points_to_zones(points: pd.DataFrame, zones: gpd.GeoDataFrame, *, zone_id: str,
@@ -102,14 +139,15 @@ def assign_points_to_zones(points: pd.DataFrame, zones: gpd.GeoDataFrame, *, zon
         Name of the zone id column (text codes; other types are converted to text).
     crs : str or pyproj.CRS
         The territory's working CRS; both layers must be in it.
-    method : {"auto", "duckdb", "index"}, default "auto"
-        ``"duckdb"``: every point goes through DuckDB's spatial join. ``"index"``: a
-        raster index over the zones (``zone_index``) resolves the points far from any
-        boundary by lookup and sends only the others to the same join; same answers,
-        several times faster on large point sets (benchmarks/RESULTS.md). ``"auto"``
-        takes the index from ``INDEX_FROM_POINTS`` points on, where it starts to win.
+    method : {"auto", "index", "exact", "duckdb"}, default "auto"
+        ``"exact"``: every point is tested by shapely against the zones whose bounding
+        box holds it (``_exact``). ``"index"``: a raster index over the zones
+        (``zone_index``) resolves the points far from any boundary by lookup and tests
+        only the others. ``"duckdb"``: DuckDB's spatial join. Same answers;
+        ``"auto"`` takes the index from ``INDEX_FROM_POINTS`` points on and the exact
+        test below (benchmarks/RESULTS.md).
     threads : int, optional
-        DuckDB threads (default: one per core).
+        Threads (default: 2 for shapely's tests, one per core for DuckDB).
 
     Returns
     -------
@@ -127,20 +165,14 @@ def assign_points_to_zones(points: pd.DataFrame, zones: gpd.GeoDataFrame, *, zon
         If a layer is not shaped as the contract says (see ``_checks``).
     """
     _checked(points, zones, zone_id, crs)
-    if method not in ("auto", "duckdb", "index"):
-        raise SpatialInputError(f"method must be 'auto', 'duckdb' or 'index', not {method!r}.")
+    if method not in METHODS:
+        raise SpatialInputError(f"method must be one of {', '.join(map(repr, METHODS))}, "
+                                f"not {method!r}.")
     if method == "auto":
-        method = "index" if len(points) >= INDEX_FROM_POINTS else "duckdb"
-    x, y = _coordinates(points)
-    with connect(threads=threads) as con:
-        codes = load_zones(con, zones, zone_id)
-        if method == "index":
-            best = index_best_zone(con, np.asarray(zones.geometry.array), x, y, len(codes))
-        else:
-            best = best_zone(con, x, y, len(codes))
+        method = "index" if len(points) >= INDEX_FROM_POINTS else "exact"
+    best, codes = _best_zone(points, zones, zone_id, method, threads)
     matched = int((best < len(codes)).sum())
-    values = np.append(codes, None)[best]
-    zone_ids = pd.Series(values, index=points.index, dtype="str", name=zone_id)
+    zone_ids = _as_str_series(best, codes, points.index, zone_id)
     if matched < len(points):
         log.info("%d of %d points fall outside every zone", len(points) - matched, len(points))
     return PointAssignment(zone_ids=zone_ids, matched=matched, outside=len(points) - matched)

@@ -52,7 +52,7 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("method", ["duckdb", "index"])
+@pytest.mark.parametrize("method", ["auto", "index", "exact", "duckdb"])
 def test_hand_worked_points(method):
     labels = list(CASES)[::-1]  # a non-default index, in another order than CASES
     frame = points([CASES[label][0] for label in labels], index=labels)
@@ -65,7 +65,7 @@ def test_hand_worked_points(method):
     assert (result.matched, result.outside) == (6, 3)
 
 
-@pytest.mark.parametrize("method", ["duckdb", "index"])
+@pytest.mark.parametrize("method", ["auto", "index", "exact", "duckdb"])
 def test_swapped_axes_match_nothing(method):
     # ST_Point(y, x) is the classic silent failure: the counts must show it.
     frame = points([(50, 50), (250, 730), (950, 100)])
@@ -74,6 +74,15 @@ def test_swapped_axes_match_nothing(method):
     assert assign_points_to_zones(frame, grid_zones(), **kwargs).matched == 3
     result = assign_points_to_zones(swapped, grid_zones(), **kwargs)
     assert (result.matched, result.outside) == (0, 3)
+
+
+def test_empty_inputs():
+    result = assign_points_to_zones(points([]), grid_zones(), zone_id="code", crs=CRS)
+    assert (len(result.zone_ids), result.matched, result.outside) == (0, 0, 0)
+    for method in ("index", "exact"):
+        result = assign_points_to_zones(points([(50, 50)]), grid_zones().iloc[:0],
+                                        zone_id="code", crs=CRS, method=method)
+        assert result.zone_ids.isna().all() and result.outside == 1
 
 
 def test_plan_is_a_spatial_join():
@@ -97,7 +106,7 @@ def test_zones_without_crs_is_an_error():
 
 
 def test_unknown_method_is_refused():
-    with pytest.raises(SpatialInputError, match="method must be 'auto', 'duckdb' or 'index'"):
+    with pytest.raises(SpatialInputError, match="method must be one of 'auto', 'index', "):
         assign_points_to_zones(points([(50, 50)]), grid_zones(), zone_id="code", crs=CRS,
                                method="fast")
 
@@ -127,11 +136,12 @@ coordinate = st.one_of(lattice, st.floats(-50, 1050, allow_nan=False))
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=40))
-def test_agrees_with_shapely(xy):
+@given(st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=40),
+       st.sampled_from(["auto", "index", "exact", "duckdb"]))
+def test_agrees_with_shapely(xy, method):
     frame = points(xy)
     zones = grid_zones()
-    result = assign_points_to_zones(frame, zones, zone_id="code", crs=CRS)
+    result = assign_points_to_zones(frame, zones, zone_id="code", crs=CRS, method=method)
     expected = shapely_reference(frame, zones)
     assert [None if pd.isna(v) else v for v in result.zone_ids] == expected
     assert result.matched == sum(v is not None for v in expected)
