@@ -37,14 +37,23 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 # Servers the deployment tests start on loopback, each in a temporary folder, and stop
-# (tests/deploy): Debian's PostgreSQL, installed when missing, never left running.
+# (tests/deploy): Debian's PostgreSQL and Redis (the Celery broker), each installed when
+# missing, its system service stopped at once (never left running).
 servers:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	UPDATED=; \
+	if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  echo "installing Debian's postgresql for the deployment tests"; \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    postgresql >/dev/null; \
-	  $$SUDO service postgresql stop >/dev/null 2>&1 || true; }
+	  $$SUDO apt-get update -qq && UPDATED=1; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	  $$SUDO service postgresql stop >/dev/null 2>&1 || true; \
+	fi; \
+	if ! command -v redis-server >/dev/null 2>&1; then \
+	  echo "installing Debian's redis-server for the Celery test"; \
+	  [ -n "$$UPDATED" ] || $$SUDO apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null; \
+	  $$SUDO service redis-server stop >/dev/null 2>&1 || true; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

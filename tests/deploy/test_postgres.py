@@ -1,15 +1,13 @@
 """The production instance for real: a PostgreSQL server started on loopback for this
-module (Debian's package, `make servers`), two territories materialised with the
-storage of deploy/dagster.yaml, their runs read back from the database."""
+module (Debian's package, `make servers`; the `postgres` fixture of conftest.py), two
+territories materialised with the storage of deploy/dagster.yaml, their runs read back
+from the database."""
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
-import socket
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,51 +16,6 @@ from pipelines.config import PROJECT_ROOT
 from tests_support import run_cli
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def server_binaries(name: str) -> Path:
-    """Folder of Debian's PostgreSQL binaries; fails under CI when missing, skips elsewhere."""
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if not found:
-        if os.environ.get("CI") == "true":
-            pytest.fail("PostgreSQL is not installed: `make servers` installs Debian's package")
-        pytest.skip("PostgreSQL is not installed (run `make servers`)")
-    return Path(found[-1]).parent
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    """A throwaway server: its own data folder, a free port on 127.0.0.1, stopped after."""
-    import psycopg2
-
-    bin_dir = server_binaries("initdb")
-    folder = Path(tempfile.mkdtemp(prefix="datacites-pg-"))
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if as_postgres:
-        shutil.chown(folder, "postgres")
-    data, port = folder / "data", _free_port()
-    subprocess.run([*as_postgres, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "datacites",
-                    "-E", "UTF8", "--no-instructions"], check=True, capture_output=True, timeout=120)
-    subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w",
-                    "-t", "60", "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}", "start"],
-                   check=True, capture_output=True, timeout=120)
-    try:
-        connection = psycopg2.connect(host="127.0.0.1", port=port, user="datacites", dbname="postgres")
-        connection.autocommit = True
-        connection.cursor().execute("CREATE DATABASE datacites")
-        connection.close()
-        yield {"DATACITES_PG_HOST": "127.0.0.1", "DATACITES_PG_PORT": str(port), "DATACITES_PG_USER": "datacites",
-               "DATACITES_PG_PASSWORD": "", "DATACITES_PG_DB": "datacites", "DATACITES_MAX_RUNS": "4"}
-    finally:
-        subprocess.run([*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, timeout=120)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_two_territories_run_with_postgres_storage_and_are_read_back(sample_project, postgres, tmp_path):
