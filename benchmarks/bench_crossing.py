@@ -177,25 +177,27 @@ def _lowest_code(n_points: int, point, codes, zone) -> np.ndarray:
 
 
 def _run_duckdb(points, zones):
+    """A plain DuckDB spatial join, at its best: integer zone ranks, minimum per point."""
     import pyarrow as pa
     import shapely
 
     from pipelines.spatial.engine import connect
+    codes, rank = np.unique(zones["code_iris"].to_numpy(dtype=object), return_inverse=True)
     with connect() as con:  # the project's connection only finds the spatial extension
-        con.register("zones_in", pa.table({"code": zones["code_iris"].to_numpy(dtype=object),
+        con.register("zones_in", pa.table({"zrank": rank.astype("int32"),
                                            "wkb": shapely.to_wkb(zones.geometry.values)}))
-        con.execute("CREATE TABLE zones AS SELECT code, ST_GeomFromWKB(wkb) AS geom "
+        con.execute("CREATE TABLE zones AS SELECT zrank, ST_GeomFromWKB(wkb) AS geom "
                     "FROM zones_in")
         con.register("points_in", pa.table({"pid": np.arange(len(points)),
                                             "x": points["x"].to_numpy(),
                                             "y": points["y"].to_numpy()}))
         con.execute("CREATE TABLE points AS SELECT * FROM points_in")
-        pairs = con.execute("SELECT p.pid, min(z.code) AS code FROM points AS p "
+        pairs = con.execute("SELECT p.pid, min(z.zrank) AS zrank FROM points AS p "
                             "JOIN zones AS z ON ST_Intersects(z.geom, ST_Point(p.x, p.y)) "
                             "GROUP BY p.pid").fetchnumpy()
-    codes = np.full(len(points), None, dtype=object)
-    codes[pairs["pid"]] = pairs["code"]
-    return codes
+    best = np.full(len(points), len(codes), dtype="int64")
+    best[pairs["pid"]] = pairs["zrank"]
+    return np.append(codes, None)[best]
 
 
 def _run_strtree(points, zones):

@@ -19,6 +19,9 @@ points fall to the exact test, which stays correct but is slower.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+
 import numpy as np
 import shapely
 from scipy import ndimage
@@ -129,6 +132,16 @@ def _marked_cells(geoms, origin, cell, shape) -> np.ndarray:
     return marked
 
 
+def _release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc only; else a no-op).
+
+    Measured at 10 million points: reading the zones leaves ~450 MB freed but held by
+    the heap, and the label grid (4 bytes a cell) came on top of it, raising the peak
+    memory by its whole size."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _grid(geoms, cell_size):
     bounds = shapely.total_bounds(geoms)
     cell = cell_size or _cell_size(bounds, len(geoms))
@@ -207,7 +220,11 @@ def index_best_zone(geoms: np.ndarray, ranks: np.ndarray, x: np.ndarray, y: np.n
     if len(geoms) == 0 or len(x) == 0:
         return np.full(len(x), n_zones, dtype="int32")
     origin, cell, shape = _grid(geoms, cell_size)
-    regions, n_regions = ndimage.label(~_marked_cells(geoms, origin, cell, shape))
+    free = _marked_cells(geoms, origin, cell, shape)
+    np.logical_not(free, out=free)
+    _release_freed_memory()
+    regions, n_regions = ndimage.label(free)
+    del free
     region = _point_regions(regions, origin, cell, x, y)
     del regions
     probe, exact = _probes_and_exact(region, n_regions)

@@ -119,6 +119,17 @@ def test_invalid_zone_names_its_row():
         assign_points_to_zones(points([(50, 50)]), zones, zone_id="code", crs=CRS)
 
 
+@pytest.mark.parametrize("row", [7, 1_999, 2_100])
+def test_invalid_zone_in_a_large_layer_names_its_row(row):
+    # From 2,000 zones the layer is validated in two halves, on two threads.
+    zones = gpd.GeoDataFrame({"code": [f"Z{i}" for i in range(2_500)]},
+                             geometry=shapely.box(np.arange(2_500.0), 0, np.arange(2_500.0) + 1,
+                                                  1), crs=CRS)
+    zones.loc[row, "geometry"] = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    with pytest.raises(SpatialInputError, match=f"row {row}: invalid polygon"):
+        assign_points_to_zones(points([(50, 50)]), zones, zone_id="code", crs=CRS)
+
+
 def shapely_reference(frame: pd.DataFrame, zones: gpd.GeoDataFrame) -> list:
     """Independent answer: shapely 'intersects', lowest code among the hits."""
     geoms = np.asarray(zones.geometry.array)
