@@ -40,33 +40,53 @@ anyway. They are modelled as known to be 0, never chosen as complements, and pub
 as rows with an empty value and no reason (:func:`hierarchy_table`), which is how the
 audit recognises them.
 
-Example (business rule, at least 3 units): a commune of 22 stations and the territory
-total of 25 are published, and three hidden IRIS of 1 station each lie in the two other
-(hidden) communes. With ``>= 0`` each IRIS seemed to lie in ``[0, 3]``; knowing each
-holds at least 1, the attacker pins all three to 1. Here the first commune's IRIS are
-published, so hiding that commune does not help; hiding the territory total does.
+Example (business rule, at least 3 units): a commune of 22 stations (IRIS of 10 and
+12, published) and the territory total of 25 are published, and three hidden IRIS of 1
+station each lie in the two other (hidden) communes. With ``>= 0`` each IRIS seemed to
+lie in ``[0, 3]``; knowing each holds at least 1, the attacker pins all three to 1. The
+first commune's IRIS are published, so hiding that commune alone does not help; hiding
+it with its IRIS of 10 does (the three IRIS then lie in ``[1, 10]``), and the territory
+total stays published.
+
+The territory total is published
+--------------------------------
+The territory total is the figure a page's headline gives, and an attacker who knows
+it (any cell is at most the largest one of the table: tau-Argus's a priori bound) is
+not stopped by hiding it. So it is never chosen as a complement while another cell can
+do: a hidden commune's partner is a sibling commune, with whatever inside it keeps its
+IRIS consistent. Generally, cells marked ``keep`` (by default the territory total of
+:func:`hierarchy_cells`) are complements of last resort, hidden only around a cell that
+nothing else can protect (a territory of one commune of 12 households in two small
+IRIS: the commune is the total). A kept cell that is itself primary (a territory below
+the threshold) is hidden like any other.
 
 How complementary cells are chosen (deterministic)
 --------------------------------------------------
 Cells are examined in the order of their ids. While some cell is unsafe, take the first
 unsafe one; its candidates are the published cells that share a relation with it,
-directly or through never-published pieces (widening the search through hidden cells
-only when there is none). Hide the candidate of smallest value (ties: smallest id)
-whose hiding makes that cell safe; if none does alone, the pair of candidates of smallest
-total value that does (among the 12 smallest); failing that, the candidate that widens
-its interval most (ties as before), and search again from the cells now hidden, which
-climbs the hierarchy (commune total, then territory total) as far as needed. Hiding
-more never narrows any interval (a newly hidden cell's lower bound never exceeds its
-value, so every solution admitted before stays admitted), so a cell found safe stays
-safe and the loop ends: once the territory total is hidden, nothing above bounds a
-hidden cell.
+directly or through never-published pieces, then, further, through hidden cells (one
+hidden cell away, then two...), kept cells excepted (they are candidates only when the
+search finds nothing else). Among the nearest candidates, hide the one of smallest value
+(ties: smallest id) whose hiding makes that cell safe; if none does alone, the pair of
+candidates of smallest total value that does (among the 12 smallest); then the pair of
+a candidate and a published cell next to it (one of its 12 smallest neighbours, through
+the candidate's own relations: a sibling commune and one of its IRIS), smallest total
+value first; if nothing does, the same among the candidates one step further. Failing
+all that, hide the nearest candidate that widens the cell's interval most (ties as
+before), and search again from the cells now hidden, which climbs the hierarchy as far
+as needed.
+
+Hiding more never narrows any interval (a newly hidden cell's lower bound never exceeds
+its value, so every solution admitted before stays admitted), so a cell found safe
+stays safe, and the loop ends: every published cell can be hidden in the end (kept ones
+last), and once every cell around it is hidden, nothing bounds a hidden cell from above.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -106,7 +126,11 @@ def secondary_suppression(cells: pd.DataFrame, relations: Sequence[Relation], *,
         this hidden cell needs, when it differs from `threshold`) and ``lower`` (what the
         attacker knows the cell is at least; NA or absent:
         :func:`~pipelines.privacy.bounds.existence_lower`, i.e. 1 for a published-zoning
-        count of at least 1 unit, 0 for internal pieces and non-count values).
+        count of at least 1 unit, 0 for internal pieces and non-count values). Optional
+        ``keep`` (True for cells to publish if at all possible: complements of last
+        resort, see the module docstring); absent: the territory total of
+        :func:`hierarchy_cells` (id ``NN|total|total``, as :func:`protect_hierarchy` and
+        :func:`pipelines.privacy.anonymise.anonymise` build them) is kept.
     relations : sequence of Relation
         Additivity relations ``total = sum(parts)`` between the cells.
     threshold : float
@@ -146,6 +170,8 @@ class _Protector:
         self.internal = (cells["internal"].fillna(False).to_numpy(dtype=bool)
                          if "internal" in cells else np.zeros(len(cells), dtype=bool))
         self.hidden = cells["reason"].notna().to_numpy() & ~self.internal
+        self.kept = (cells["keep"].fillna(False).to_numpy(dtype=bool) if "keep" in cells
+                     else is_territory_total(cells.index))
         self.required = np.full(len(cells), float(threshold))
         if "protection" in cells:
             given = cells["protection"].to_numpy(dtype="float64")
@@ -254,34 +280,79 @@ class _Protector:
 
     def choose(self, j: int) -> list[int]:
         """The complementary cell(s) to hide for unsafe cell j (see the module docstring)."""
-        candidates = self.candidates(j)
-        if not candidates:
+        best = None
+        for candidates in self.candidates(j):
+            chosen, widest = self.complement_among(j, candidates)
+            if chosen:
+                return chosen
+            best = widest if best is None else best
+        if best is None:
             raise RuntimeError("no cell left to hide around an unsafe cell; the relations are degenerate")
+        return [best]
+
+    def complement_among(self, j: int, candidates: list[int]) -> tuple[list[int], int]:
+        """Cells among `candidates` (and next to them) whose hiding makes j safe, if any,
+        and the candidate that widens j's interval most."""
         best, best_width = candidates[0], -1.0
         for c in candidates:
             width = self.trial_width(j, [c])
             if width >= self.required[j]:
-                return [c]
+                return [c], c
             if width > best_width:
                 best, best_width = c, width
         # No single cell is enough when two chains of relations pin j (commune minus its
         # IRIS, and IRIS minus its grid cells): try pairs, smallest total value first.
         nearest = candidates[:MAX_PAIR_CANDIDATES]
-        pairs = sorted(combinations(nearest, 2), key=lambda p: (self.values[list(p)].sum(), p))
-        for pair in pairs:
-            if self.trial_width(j, list(pair)) >= self.required[j]:
-                return list(pair)
-        return [best]
+        for pairs in (combinations(nearest, 2), self.next_pairs(nearest)):
+            for pair in sorted(pairs, key=lambda p: (self.values[list(p)].sum(), p)):
+                if self.trial_width(j, list(pair)) >= self.required[j]:
+                    return list(pair), best
+        return [], best
+
+    def next_pairs(self, nearest: list[int]) -> list[tuple[int, int]]:
+        """A candidate with a published cell next to it (the candidate hidden, that cell
+        can widen the interval): a sibling commune pinned by its published IRIS, with
+        one of them. Pairs within `nearest` are tried before."""
+        among = set(nearest)
+        pairs = set()
+        for c in nearest:
+            around = [m for m in self._neighbours(c) if m not in among]
+            around.sort(key=lambda m: (self.values[m], m))
+            pairs.update(tuple(sorted((c, m))) for m in around[:MAX_PAIR_CANDIDATES])
+        return list(pairs)
+
+    def _neighbours(self, c: int) -> set[int]:
+        """Published cells, neither empty nor kept, sharing a relation with cell c
+        directly or through never-published pieces."""
+        out, seen_cells, seen_rows, queue = set(), {c}, set(), [c]
+        while queue:
+            for row in self._rows(queue.pop()):
+                if row in seen_rows:
+                    continue
+                seen_rows.add(row)
+                for m in self._members(row):
+                    if m in seen_cells:
+                        continue
+                    seen_cells.add(m)
+                    if self.internal[m]:
+                        queue.append(m)
+                    elif not (self.hidden[m] or self.empty[m] or self.kept[m]):
+                        out.add(int(m))
+        return out
 
     def trial_width(self, j: int, extra: list[int]) -> float:
         trial = self.hidden.copy()
         trial[extra] = True
         return self.width(self.model(trial, around=j), j, commit=False)
 
-    def candidates(self, j: int) -> list[int]:
-        """Published cells around j, nearest first, ordered by value then id."""
+    def candidates(self, j: int) -> Iterator[list[int]]:
+        """Published cells around j, by distance (through hidden cells), each group
+        ordered by value then id.
+
+        Kept cells (the territory total) only when there is no other one at any distance.
+        """
         unknown = self.hidden | self.internal
-        frontier, seen_cells, seen_rows = [j], {j}, set()
+        frontier, seen_cells, seen_rows, reserve, any_found = [j], {j}, set(), set(), False
         while frontier:
             found, deferred, queue = set(), [], list(frontier)
             while queue:
@@ -296,15 +367,17 @@ class _Protector:
                         if self.empty[m]:
                             continue
                         if not unknown[m]:
-                            found.add(m)
+                            (reserve if self.kept[m] else found).add(m)
                         elif self.internal[m]:
                             queue.append(m)
                         else:
                             deferred.append(m)
             if found:
-                return sorted(found, key=lambda c: (self.values[c], c))
+                any_found = True
+                yield sorted(found, key=lambda c: (self.values[c], c))
             frontier = deferred
-        return []
+        if reserve and not any_found:
+            yield sorted(reserve, key=lambda c: (self.values[c], c))
 
     def _rows(self, col: int) -> np.ndarray:
         return self.by_column.indices[self.by_column.indptr[col]:self.by_column.indptr[col + 1]]
@@ -317,6 +390,12 @@ class _Protector:
 
     def _round_down(self, value: float) -> float:
         return float(np.floor(value + 1e-7)) if self.integral else float(value)
+
+
+def is_territory_total(ids: pd.Index) -> np.ndarray:
+    """Which ids are the territory total of :func:`hierarchy_cells` (``NN|total|total``)."""
+    parts = pd.Index(ids).astype("str").str.split("|")
+    return np.array([len(p) == 3 and p[1] == TOTAL and p[2] == TOTAL for p in parts], dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -493,7 +572,8 @@ def protect_hierarchy(atoms: pd.DataFrame, *, levels: Sequence[str], count_colum
     reasons[(counts < threshold) & (counts > 0)] = f"n<{threshold}"
     reasons[(counts == 0).to_numpy()] = np.nan   # no unit: shown empty, without a reason
     reasons[cells["internal"].to_numpy()] = np.nan
-    frame = pd.DataFrame({"value": cells[count_column], "reason": reasons, "internal": cells["internal"]})
+    frame = pd.DataFrame({"value": cells[count_column], "reason": reasons, "internal": cells["internal"],
+                          "keep": cells["zoning"] == TOTAL})   # the headline figure: published if at all possible
     final = secondary_suppression(frame, built.relations, threshold=threshold)
     return hierarchy_table(cells, final, [count_column, *sum_columns], reason_column)
 

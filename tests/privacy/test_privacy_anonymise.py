@@ -158,8 +158,11 @@ def test_leaking_example_is_protected_by_the_anonymiser():
     # The confirmed disclosure (business rule, at least 3 stations): commune C1 (IRIS A1 =
     # 10 and A2 = 12 stations) and the territory total (25) were published; B1 (1 station,
     # all of C2), D1 and D2 (1 each, C3 = 2) hidden. Knowing that every listed hidden IRIS
-    # holds at least one station, C2 + C3 = 25 - 22 = 3 pins all three to 1. C1 cannot
-    # help (the sum of published IRIS): the anonymiser hides the territory total.
+    # holds at least one station, C2 + C3 = 25 - 22 = 3 pins all three to 1. C1 alone
+    # cannot help (the sum of published IRIS). This used to hide the territory total; the
+    # total is now kept (the headline figure, see pipelines.privacy.suppression), so the
+    # anonymiser hides C1 with its smaller IRIS A1 (10): A1 + B1 + D1 + D2 = 25 - 12 = 13,
+    # each >= 1, so each lies in [1, 10] (worked out in test_privacy_suppression).
     spec = [("C1", "A1", 10), ("C1", "A2", 12), ("C2", "B1", 1), ("C3", "D1", 1), ("C3", "D2", 1)]
     rows = [{"station": f"S{n:02d}", "iris": iris, "commune": commune, "nb_trajets": 100.0}
             for n, (commune, iris, _) in enumerate((c, i, k) for c, i, size in spec for k in range(size))]
@@ -170,10 +173,11 @@ def test_leaking_example_is_protected_by_the_anonymiser():
                               rule=[{"kind": "business", "value_column": "nb_trajets"}], source="carsharing")
     secret = table.set_index(["zoning", "zone_id"])["secret"].dropna().to_dict()
     assert secret == {("iris", "B1"): "n<3", ("iris", "D1"): "n<3", ("iris", "D2"): "n<3",
-                      ("commune", "C2"): "n<3", ("commune", "C3"): "n<3", ("total", "total"): "secondary"}
+                      ("commune", "C2"): "n<3", ("commune", "C3"): "n<3", ("commune", "C1"): "secondary",
+                      ("iris", "A1"): "secondary"}
     # The internal reason stays detailed, for the privacy note.
-    assert report.suppressed == {"iris": {"n<3": 3}, "commune": {"n<3": 2}, "total": {"secondary": 1}}
-    assert table.set_index(["zoning", "zone_id"]).loc[("commune", "C1"), "units"] == 22
+    assert report.suppressed == {"iris": {"n<3": 3, "secondary": 1}, "commune": {"n<3": 2, "secondary": 1}}
+    assert table.set_index(["zoning", "zone_id"]).loc[("total", "total"), "units"] == 25
 
 
 def test_a_share_carries_its_standard_error_with_households_as_clusters():

@@ -276,10 +276,14 @@ def test_leaking_example_protected_by_protect_hierarchy_passes(stations_folder):
     table = protect_hierarchy(atoms, levels=["iris", "commune"], count_column="units", threshold=3)
     values = {(z, i): (None if pd.isna(v) else int(v))
               for z, i, v in zip(table["zoning"], table["zone_id"], table["units"], strict=False)}
-    assert values[("total", "total")] is None   # the territory total is hidden
+    # The territory total is published (it used to be hidden here): commune 00001 and its
+    # IRIS 000010001 (10) are hidden instead, so 25 - 12 = 13 stations for four hidden
+    # IRIS of at least 1: each in [1, 10]. The total as a headline is audited too.
+    assert values[("total", "total")] == 25
+    assert values[("commune", "00001")] is None and values[("iris", "000010001")] is None
     write_stations(stations_folder, {i: v for (z, i), v in values.items() if z == "iris"},
                    {i: v for (z, i), v in values.items() if z == "commune"})
-    write_document(stations_folder, {"population": 1200.0})   # the hidden total is not published
+    write_document(stations_folder, {"carsharing_stations": 25})
     assert audit_outputs(stations_folder) == []
 
 

@@ -5,10 +5,11 @@ crossing the IRIS, under the household rule (threshold 11) or the business rule
 (threshold 3, with many zones of 1 or 2 units). After protection, (1) no published cell
 is below the threshold and (2) for every hidden cell, and every never-published IRIS x
 grid piece of 1 to threshold - 1 units, the attacker's interval is at least one
-threshold wide. The attacker knows that every listed hidden cell exists, so holds at
-least 1 unit; pieces, never published, are only known to be >= 0. The attacker's LP
-below is written from scratch (dense matrices, one variable per unknown), not with the
-project's bounds module.
+threshold wide; (3) the territory total, the headline figure, is hidden only when it is
+below the threshold or when hiding every other cell still leaves one unsafe. The
+attacker knows that every listed hidden cell exists, so holds at least 1 unit; pieces,
+never published, are only known to be >= 0. The attacker's LP below is written from
+scratch (dense matrices, one variable per unknown), not with the project's bounds module.
 """
 
 from __future__ import annotations
@@ -105,6 +106,33 @@ def test_no_small_published_cell_and_no_hidden_cell_solvable(case):
             if not 0 < size < threshold:
                 continue
         assert high - low >= threshold - 1e-6, f"{key} confined to an interval narrower than {threshold}"
+    total = table[table["zoning"] == "total"].iloc[0]
+    if pd.isna(total["households"]) and len(micro) >= threshold:
+        assert no_safe_pattern_publishes_the_total(table, micro, overlap, threshold, truth)
+
+
+def no_safe_pattern_publishes_the_total(table, micro, overlap, threshold, truth) -> bool:
+    """Whether the pattern hiding every cell but the total is unsafe.
+
+    That pattern gives every cell the widest interval a pattern publishing the total can
+    give. Its hidden cells of at least `threshold` units that the attacker solves exactly
+    could as well be published (that tells nothing new). If what is left is safe (every
+    other hidden cell, and every piece of 1 to threshold - 1 units, at least one
+    threshold wide), it is a safe pattern that publishes the total: hiding the total was
+    needless.
+    """
+    most = table.copy()
+    most["households"] = most["households"].where(most["zoning"] == "total", pd.NA)
+    most.loc[most["zoning"] == "total", "households"] = len(micro)
+    intervals, pieces = attacker_intervals(most, micro, overlap)
+    for key, (low, high) in intervals.items():
+        size = pieces[tuple(key[1].split("|"))] if key[0] == "piece" else truth[key]
+        small = 0 < size < threshold
+        if key[0] == "piece" and not small:
+            continue
+        if high - low < threshold - 1e-6 and (small or high - low > 1e-6):
+            return True
+    return False
 
 
 @st.composite
