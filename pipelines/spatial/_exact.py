@@ -67,10 +67,10 @@ class ZoneBins:
         row = first[owner, 1] + step // cols[owner]
         col = first[owner, 0] + step % cols[owner]
         key = row * shape[1] + col
-        order = np.argsort(key, kind="stable")
+        ranks = np.asarray(ranks, dtype="int64")
+        order = np.lexsort((ranks[owner], key))  # by bin, then by rank within a bin
         start = np.searchsorted(key[order], np.arange(shape[0] * shape[1] + 1))
-        return cls(geoms, np.asarray(ranks, dtype="int64"), bounds, low, side, shape,
-                   start, owner[order])
+        return cls(geoms, ranks, bounds, low, side, shape, start, owner[order])
 
     def bin_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Bin of each point, or -1 off the grid (and for NaN coordinates)."""
@@ -151,11 +151,20 @@ class _Prepared:
 
 
 def _lowest_in_batch(bins: ZoneBins, x, y, point_bin, n_zones, prepared: _Prepared):
-    point, zone = _pairs(bins, x, y, point_bin)
+    point, zone = _pairs(bins, x, y, point_bin)  # by point, then by rank
     prepared.before(zone)
-    hit = _intersects(bins.geoms[zone], x[point], y[point], prepared.pool, prepared.threads)
     best = np.full(len(x), n_zones, dtype="int32")
-    np.minimum.at(best, point[hit], bins.ranks[zone[hit]].astype("int32"))
+    # Candidates go in rank order, so a point's first hit is its answer: each round
+    # tests the next candidate of the points still unresolved (1.6 tests a point on
+    # IRIS-like zones instead of 2.2).
+    todo = np.flatnonzero(np.append(len(point) > 0, point[1:] != point[:-1]))
+    while len(todo):
+        hit = _intersects(bins.geoms[zone[todo]], x[point[todo]], y[point[todo]],
+                          prepared.pool, prepared.threads)
+        best[point[todo[hit]]] = bins.ranks[zone[todo[hit]]]
+        missed = todo[~hit]
+        following = np.minimum(missed + 1, len(point) - 1)
+        todo = following[(missed + 1 < len(point)) & (point[following] == point[missed])]
     return best
 
 
