@@ -234,17 +234,36 @@ def derive_lineage(release: Release) -> Lineage:
     with recording() as ledger:
         base = replay(release.demo, release.functions, release.frames, release.ctx, roots)
     lineage.records = dict(ledger)
+    _recorded(lineage, release, base)
     rng = np.random.default_rng(SEED)
     everything = {ref: perturbed(frame, rng, hidden_only=False) for ref, frame in roots.items()}
     _attribute(lineage, release, base, _replay(release, everything), None)
     if len(roots) > 1 and _uncovered(lineage):
         lineage.columns, lineage.figures = {}, {}
+        _recorded(lineage, release, base)
         for ref, card in release.roots.items():
             _attribute(lineage, release, base, _replay(release, roots | {ref: everything[ref]}), card.id)
     hidden = {ref: perturbed(frame, rng, hidden_only=True) for ref, frame in roots.items()}
     _hidden_leaks(lineage, release, base, _replay(release, hidden))
     _unprotected(lineage, release, base)
     return lineage
+
+
+def _recorded(lineage: Lineage, release: Release, base: dict) -> None:
+    """A recorded column is in its sources' lineage even where no value moves (a column
+    hidden in every cell still publishes its secrecy flags)."""
+    for zoning, step in release.tables.items():
+        table = base.get(step, release.frames.get(step))
+        if not isinstance(table, pd.DataFrame):
+            continue
+        for column in release.published_columns(zoning):
+            record = lineage.records.get(column)
+            if column in table and record is not None and record.sources:
+                _add(lineage.columns.setdefault(zoning, {}).setdefault(column, []), record.sources)
+
+
+def _add(sources: list[str], more) -> None:
+    sources.extend(s for s in more if s not in sources)
 
 
 def _tagged(frame, source: str):
@@ -278,13 +297,13 @@ def _attribute(lineage: Lineage, release: Release, base: dict, moved: dict, sour
         changes = changed_cells(base[step], moved[step], release.published_columns(zoning))
         for column, rows in changes.items():
             if rows.any():
-                lineage.columns.setdefault(zoning, {}).setdefault(column, []).extend(origin(column))
+                _add(lineage.columns.setdefault(zoning, {}).setdefault(column, []), origin(column))
     if "summary" in base:
         summary = published_summary(base["summary"], release.shown)
         for path in changed_leaves(summary, published_summary(moved["summary"], release.shown)):
             indicator = indicator_of(summary, path) or ""
             entry = lineage.figures.setdefault(describe_path(path), (indicator, []))
-            entry[1].extend(origin(indicator.split("+")[0]))
+            _add(entry[1], origin(indicator.split("+")[0]))
 
 
 def _hidden_leaks(lineage: Lineage, release: Release, base: dict, moved: dict) -> None:

@@ -138,9 +138,11 @@ def clean_leftovers(folder: str | Path) -> list[Path]:
     for backup in sorted(folder.glob(".*.publish-backup")):
         recover(folder / backup.name[1:-len(".publish-backup")])
         removed.append(backup)
-    for staging in sorted(folder.glob(".*.publish-staging-*")):
-        shutil.rmtree(staging, ignore_errors=True)
-        removed.append(staging)
+    # Staging folders, and demonstrators the site set aside as no longer in the project
+    # (`report.territories.set_aside_stale`: deleted once the site is built).
+    for leftover in sorted([*folder.glob(".*.publish-staging-*"), *folder.glob(".*.stale-*")]):
+        shutil.rmtree(leftover, ignore_errors=True)
+        removed.append(leftover)
     return removed
 
 

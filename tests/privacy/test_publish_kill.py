@@ -67,3 +67,13 @@ def test_without_the_variable_nothing_is_killed(tmp_path):
     target = tmp_path / "t"
     result = publish(lambda folder: (folder / "x.csv").write_text("a\n"), target, audit=lambda folder: [])
     assert result.files == 1
+
+
+def test_a_stale_demonstrator_set_aside_by_a_killed_site_build_is_removed(tmp_path):
+    aside = tmp_path / ".old_demo.stale-0123abcd"
+    aside.mkdir()
+    (aside / "demonstrator.json").write_text("{}", encoding="utf-8")
+    kept = tmp_path / "energy_precarity"
+    kept.mkdir()
+    assert clean_leftovers(tmp_path) == [aside]
+    assert not aside.exists() and kept.is_dir()
