@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_connectors.py --scale 0.05
 	$(BIN)/python benchmarks/bench_hot_paths.py
 	$(BIN)/python benchmarks/bench_reruns.py
+	$(BIN)/python benchmarks/bench_scaling.py
 
 clean:
 	rm -rf .datacites outputs/site outputs/screenshots
