@@ -68,7 +68,7 @@ class ZoneBins:
         col = first[owner, 0] + step % cols[owner]
         key = row * shape[1] + col
         ranks = np.asarray(ranks, dtype="int64")
-        order = np.lexsort((ranks[owner], key))  # by bin, then by rank within a bin
+        order = np.argsort(key * (ranks.max() + 1) + ranks[owner])  # by bin, then rank
         start = np.searchsorted(key[order], np.arange(shape[0] * shape[1] + 1))
         return cls(geoms, ranks, bounds, low, side, shape, start, owner[order])
 
@@ -190,7 +190,7 @@ def lowest_zone(bins: ZoneBins, x: np.ndarray, y: np.ndarray, n_zones: int, *,
     point_bin = bins.bin_of(x, y)
     # Points of one bin are tested one after the other against the same few zones:
     # shapely is several times faster when a zone's index stays in the CPU cache.
-    order = np.argsort(point_bin, kind="stable")
+    order = np.argsort(point_bin)
     x, y, point_bin = x[order], y[order], point_bin[order]
     next_bin = np.append(point_bin, np.iinfo("int64").max)
     best = np.empty(len(x), dtype="int32")
