@@ -413,14 +413,28 @@ def list_() -> None:
 @app.command()
 def new(
     name: Annotated[str, typer.Argument(help="the new demonstrator's id: lowercase letters, digits and _")],
-    from_: Annotated[str, typer.Option("--from", help="demonstrator to copy, or _template for an empty one")] = "_template",
+    from_: Annotated[str, typer.Option("--from", help="demonstrator to copy, _template for an empty one, or a bundle "
+                                                      "(.zip) written by `datacites export`")] = "_template",
     territory: Annotated[Optional[str], typer.Option("--territory", "-t",
                                                      help="check the copy can run for this territory")] = None,
+    accept_code: Annotated[bool, typer.Option("--accept-code", help="import a bundle whose Python code you have "
+                                                                    "read (shown without this flag)")] = False,
 ) -> None:
-    """Create a demonstrator: a copy of another (renamed, marked draft) or of the template.
+    """Create a demonstrator: a copy of another or of a bundle (renamed, marked draft), or of the template.
 
-    Example: [bold]datacites new energy_lyon --from energy_precarity --territory lyon_8e[/bold]
+    Examples:
+
+      [bold]datacites new energy_lyon --from energy_precarity --territory lyon_8e[/bold]
+
+      [bold]datacites new mobility_lyon --from mobility_access.zip[/bold]  (shows the bundle's code, writes nothing)
+
+      [bold]datacites new mobility_lyon --from mobility_access.zip --accept-code[/bold]
     """
+    if from_.endswith(".zip") or Path(from_).is_file():
+        _new_from_bundle(name, Path(from_), territory, accept_code)
+        return
+    if accept_code:
+        raise DatacitesError("--accept-code is for a bundle (--from path/to/bundle.zip); leave it out")
     from pipelines.components.scaffold import clone_demonstrator, scaffold_demonstrator
 
     if from_ == "_template":
@@ -431,6 +445,43 @@ def new(
     run_hint = f"datacites run {name}" + (f" --territory {territory}" if territory else "")
     print(f"new demonstrator in {target} (draft: true keeps it off the officials' site)\n"
           f"next: edit defs.yaml, indicators.yaml and its module, then `datacites check` and `{run_hint}`")
+
+
+def _new_from_bundle(name: str, bundle: Path, territory: str | None, accept_code: bool) -> None:
+    """`new NAME --from bundle.zip`: the bundle checked and shown; imported with --accept-code."""
+    from pipelines.commons.bundle import import_bundle
+
+    result = import_bundle(bundle, name, accept_code=accept_code,
+                           territory=_checked_territory(territory) if territory else None)
+    if not result.accepted:
+        print(result.preview())
+        return
+    run_hint = f"datacites run {name}" + (f" --territory {territory}" if territory else "")
+    print(f"{result.summary()}\nnext: `datacites check` and `{run_hint}`")
+
+
+@app.command()
+def export(
+    name: Annotated[str, typer.Argument(help="the demonstrator to export")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="the zip to write (default: NAME.zip here)",
+                                                show_default=False)] = None,
+    with_outputs: Annotated[bool, typer.Option("--with-outputs", help="add what it published for --territory")] = False,
+    territory: Annotated[Optional[str], typer.Option("--territory", "-t",
+                                                     help="territory whose published outputs to add")] = None,
+) -> None:
+    """Write a demonstrator as a shareable bundle: its folder, its source cards (never data), a README.
+
+    Another project imports it with [bold]datacites new NAME --from bundle.zip[/bold].
+
+    Example: [bold]datacites export mobility_access --out mobility_access.zip[/bold]
+    """
+    from pipelines.commons.bundle import export_bundle
+
+    if territory is not None:
+        _checked_territory(territory)
+    path = export_bundle(name, out or Path(f"{name}.zip"), with_outputs=with_outputs, territory=territory)
+    print(f"bundle written to {path} ({path.stat().st_size} bytes)\n"
+          f"import it elsewhere: `datacites new NEW_NAME --from {path.name}` shows its code, then add --accept-code")
 
 
 @territory_app.command("new")
