@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from pipelines.assets.publishing import write_json, write_table
+from pipelines.catalogue.charters import CharterError, charter_problems, output_licence, reaching_sources
 from pipelines.config import MAX_DOMINANCE_SHARE, MIN_BUSINESS_UNITS, MIN_DELIVERY_POINTS, MIN_HOUSEHOLDS
 
 ZONE_COLUMNS = {
@@ -29,8 +30,6 @@ PARENT = {"iris": "commune"}
 TILES_TERRITORY = {"iris": True, "commune": True, "grid": False}
 RULES = {"households": MIN_HOUSEHOLDS, "delivery_points": MIN_DELIVERY_POINTS, "business": MIN_BUSINESS_UNITS}
 
-
-OUTPUT_LICENCE = "Licence Ouverte 2.0 (Etalab)"
 SECRET = "secret"  # one code for every hidden cell: "n<10" would tell an attacker a bound
 
 
@@ -92,12 +91,14 @@ def published(table: gpd.GeoDataFrame, demo, zoning: str, registry, shown: set[s
 
 
 def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: list, registry,
-             shown: set[str] | None = None, protection=None) -> dict:
+             shown: set[str] | None = None, protection=None, *, reaching: list[str] | None = None) -> dict:
     """The sidecar the audit reads: zoning, units, count columns, rules, allow-list.
 
     `protection` (a `Protection` of the lineage audit) gives the count columns and the
     protection record of every column computed from private or personal data; without
-    it, the counts the demonstrator declares."""
+    it, the counts the demonstrator declares. The table's licence is derived from the
+    sources whose data reaches it (`reaching`, ids; default every source of `sources`),
+    `catalogue.charters.output_licence`."""
     zone_id, zone_name = ZONE_COLUMNS[zoning]
     parent = PARENT.get(zoning)
     shown = set(demo.indicators) if shown is None else shown
@@ -105,6 +106,8 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
     lineage = {} if protection is None else protection.columns.get(zoning, {})
     secret = {c: int(table[f"secret_{c}"].fillna("").astype(str).ne("").sum())
               for c in counts if f"secret_{c}" in table}
+    licensed = [card for card in sources if reaching is None or card.id in reaching]
+    licence, attributions = output_licence(licensed, output=stem)
     return {
         "table": stem, "demonstrator": demo.id, "zoning": zoning,
         "zone_id_column": zone_id, "zone_name_column": zone_name,
@@ -120,7 +123,11 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
         "allowed_columns": allowed_columns(demo, zoning, registry, shown, counts),
         "suppressed_cells": secret,
         "sources": [card.id for card in sources],
-        "licence": OUTPUT_LICENCE,
+        "licence": licence,
+        # The sources whose data reaches this table (its indicators'), which its licence
+        # derives from, and the credits that licence requires.
+        "licence_sources": [card.id for card in licensed],
+        "licence_attributions": attributions,
         "source_licences": {card.id: card.licence for card in sources},
         "attribution": "; ".join(card.attribution for card in sources),
         "sensitivity": "aggregated",
@@ -131,7 +138,13 @@ def manifest(demo, zoning: str, stem: str, table: gpd.GeoDataFrame, sources: lis
 def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, folder: Path, protection=None) -> dict:
     """Write every table, its manifest and `demonstrator.json` into `folder`; the sources
     credited are those the territory brings (an absent optional source is not). The
-    manifests' protected counts come from `protection` (the lineage audit) when given."""
+    manifests' protected counts come from `protection` (the lineage audit) when given.
+
+    The charters, as this territory sees them (its overrides), are checked first: a
+    clause broken stops the release before anything is written (`CharterError`)."""
+    problems = charter_problems(demo, ctx.registry, ctx.sources, ctx.territory)
+    if problems:
+        raise CharterError(f"territory '{ctx.territory.id}', demonstrator '{demo.id}': " + "; ".join(problems))
     sources = [ctx.sources[s] for s in demo.used_sources(ctx.territory)]
     shown = set(demo.available(ctx.registry, ctx.territory))
     listed = []
@@ -139,7 +152,8 @@ def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, 
         stem = f"{demo.id}_{zoning}"
         counts = None if protection is None else protection.counts[zoning]
         files = write_table(published(table, demo, zoning, ctx.registry, shown, counts), folder, stem)
-        write_json(manifest(demo, zoning, stem, table, sources, ctx.registry, shown, protection),
+        write_json(manifest(demo, zoning, stem, table, sources, ctx.registry, shown, protection,
+                            reaching=reaching_sources(demo, ctx.registry, zoning, ctx.territory)),
                    folder / f"{stem}.manifest.json")
         listed.append({"zoning": zoning, "stem": stem, "files": files})
     document = demonstrator_document(demo, ctx, summary, sources, listed, shown)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import ROLE_TAG, TAG
-from pipelines.assets.sources import GROUP, protected_key, raw_key, read_source, staged_key
+from pipelines.assets.sources import GROUP, protected_key, raw_key, read_source, refuse_expired, staged_key
 from pipelines.catalogue import SourceCard, Territory, source_path
 from pipelines.catalogue.models import DEFAULT_ZONINGS
 from pipelines.errors import ConfigError, DatacitesError, PrivacyError
@@ -104,6 +104,7 @@ def protected_asset(card: SourceCard, sources: dict[str, SourceCard]) -> dg.Asse
             context.add_output_metadata({"absent": True, "rows": 0})
             return absent_aggregates(card)
         own = run.sources[card.id]
+        refuse_expired(own, run.territory)  # before a row is read or aggregated
         try:
             table, report, checked = protect(read(own, run.territory), own, iris, run.territory)
         except DatacitesError:

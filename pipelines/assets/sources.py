@@ -14,6 +14,7 @@ import dagster as dg
 import geopandas as gpd
 import pandas as pd
 
+from pipelines import config
 from pipelines.assets.partitions import run_territory, territory_partitions
 from pipelines.assets.sensitivity import TAG
 from pipelines.catalogue import SourceCard, Territory, source_path
@@ -149,6 +150,28 @@ def check_extent(frame: pd.DataFrame, zones, card: SourceCard, territory: Territ
                           "declared right")
 
 
+def refuse_expired(card: SourceCard, territory: Territory) -> None:
+    """Refuse a source whose charter's retention has passed (`catalogue.charters`; today
+    is `DATACITES_TODAY` when set), after deleting what the store derived from it for
+    this territory (its staged, aggregated and anonymised files)."""
+    from pipelines.catalogue.charters import CharterError, retention_problem, today
+
+    problem = retention_problem(card, today(), source_path(card, territory))
+    if problem is None:
+        return
+    folder = config.STORE_DIR / territory.id
+    deleted = []
+    for name in (f"staged_{card.id}", f"aggregated_{card.id}", f"anonymised_{card.id}"):
+        for path in (folder / f"{name}.parquet", folder / f"{name}.json"):
+            if path.exists():
+                path.unlink()
+                deleted.append(str(path))
+    raise CharterError(f"{problem}: its data may no longer be used for territory '{territory.id}'; deleted from the "
+                       f"store: {deleted or 'nothing (none was there)'}. Fix: renew the agreement and update the "
+                       f"charter, or declare the source absent (sources.{card.id}.absent: true in the territory's "
+                       "card) and delete its file")
+
+
 def staged_asset(card: SourceCard) -> dg.AssetsDefinition:
     # Every other layer is checked against the IRIS, or the communes of a territory without IRIS.
     zoning = card.id == DEFAULT_ZONINGS["iris"]
@@ -164,6 +187,7 @@ def staged_asset(card: SourceCard) -> dg.AssetsDefinition:
         if run.territory.absent(card.id):
             context.add_output_metadata({"absent": True, "rows": 0})
             return absent_frame(card)
+        refuse_expired(run.sources[card.id], run.territory)
         frame = read_source(run.sources[card.id], run.territory)
         reference = next((zones[z] for z in references if not zones[z].empty), None)
         if reference is not None:

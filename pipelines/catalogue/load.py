@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from pipelines import config
-from pipelines.catalogue.models import SourceCard, Territory
+from pipelines.catalogue.models import Charter, SourceCard, Territory
 from pipelines.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -176,11 +176,29 @@ def describe_validation(exc: ValidationError) -> str:
 
 
 def load_source_card(path: Path) -> SourceCard:
-    """One source card `sources/<id>.yaml`; its id must match the file name."""
+    """One source card `sources/<id>.yaml`; its id must match the file name. A charter
+    named by file (`charter: <name>.yaml`) is read from `sources/charters/` beside it."""
     card, document = _load(path, SourceCard)
     if card.id != path.stem:
         raise CardError(path, [Located(document.line(["id"]), "id", f"must equal the file name '{path.stem}'")])
+    if isinstance(card.charter, str):
+        charter = load_charter(card.charter, path.parent, path, document.line(["charter"]))
+        card = card.model_copy(update={"charter": charter})
     return card
+
+
+CHARTERS = "charters"
+
+
+def load_charter(name: str, sources_dir: Path, named_in: Path, line: int | None = None) -> Charter:
+    """The charter file `sources/charters/<name>` that a card (`named_in`) names; never a
+    file outside that folder, even through a symbolic link."""
+    folder = (Path(sources_dir) / CHARTERS).resolve()
+    path = Path(sources_dir) / CHARTERS / name
+    if not path.resolve().is_relative_to(folder) or not path.is_file():
+        raise CardError(named_in, [Located(line, "charter", f"names '{name}', which is not a file of {folder}; "
+                                                            "write the charter there or give its clauses inline")])
+    return load_card(path, Charter)
 
 
 def load_sources(directory: Path | None = None) -> dict[str, SourceCard]:
@@ -228,6 +246,9 @@ def territory_card(territory: Territory, card: SourceCard) -> SourceCard:
         changes["options"] = card.options | override.options
     if override.crs is not None and "crs" in card.options:
         changes.setdefault("options", dict(card.options))["crs"] = override.crs
+    if isinstance(override.charter, str):
+        changes["charter"] = load_charter(override.charter, config.SOURCES_DIR,
+                                          config.TERRITORIES_DIR / f"{territory.id}.yaml").model_dump()
     return SourceCard.model_validate(card.model_dump() | changes)
 
 

@@ -6,6 +6,7 @@ Validation errors are raised with `hide_input_in_errors` so that a value typed i
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import string
 from typing import Any, Literal
@@ -244,6 +245,70 @@ class Download(_Card):
         return self
 
 
+# Purposes a charter may allow and a demonstrator declares (docs/architecture.md, "Charters").
+Purpose = Literal["energy_poverty", "mobility_planning", "housing_policy", "public_statistics", "research"]
+PURPOSES: tuple[str, ...] = Purpose.__args__
+OpenLicence = Literal["Licence Ouverte 2.0 (Etalab)", "ODbL 1.0", "CC-BY 4.0"]
+OPEN_LICENCES: tuple[str, ...] = OpenLicence.__args__
+# Zonings from finest to coarsest: a charter's `min_zoning` allows it and every coarser one.
+ZONING_ORDER = {"grid": 0, "iris": 1, "commune": 2, "territory": 3}
+
+
+class Bilateral(_Card):
+    """A named agreement between the local authority and the data's holder."""
+
+    bilateral: str = Field(min_length=1, description="name of the agreement, e.g. 'Convention de partage de données'")
+
+
+class Charter(_Card):
+    """The terms under which a local authority brings an operator's or a neighbour's data
+    into a demonstrator: who may use it, for what, at which aggregation, for how long,
+    and under which licence results may be published (pipelines/catalogue/charters.py)."""
+
+    licence: OpenLicence | Bilateral = Field(
+        description="one of " + ", ".join(repr(x) for x in OpenLicence.__args__)
+                    + ", or a named agreement {bilateral: '<name>'}")
+    attribution: str = Field(min_length=1, description="credit every output built from it must carry")
+    purposes: list[Purpose] = Field(min_length=1, description="what a demonstrator using it may be for")
+    min_zoning: Literal["iris", "commune", "territory"] = Field(
+        description="finest published zoning allowed (grid < iris < commune < territory)")
+    until: dt.date | None = Field(default=None, description="last day the data may be used (YYYY-MM-DD)")
+    retention_days: int | None = Field(default=None, ge=1, description="days the data may be kept, counted from "
+                                                                       "the day its file was delivered (modified)")
+    contact: str = Field(min_length=1, description="who answers for the agreement at the data's holder")
+    output_licence: OpenLicence | None = Field(
+        default=None, description="bilateral agreements: the licence it imposes on published results")
+    share_alike: bool = Field(default=True, description="false: the agreement forbids publishing results from its "
+                                                        "data under a share-alike licence (ODbL)")
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("must be a date written YYYY-MM-DD, e.g. 2030-12-31")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "Charter":
+        if self.until is None and self.retention_days is None:
+            raise ValueError("give the retention: `until: YYYY-MM-DD` or `retention_days: N`")
+        if self.until is not None and self.retention_days is not None:
+            raise ValueError("give `until` or `retention_days`, not both")
+        if isinstance(self.licence, str) and (self.output_licence is not None or not self.share_alike):
+            raise ValueError("`output_licence` and `share_alike` are clauses of a bilateral agreement; an open "
+                             "licence already says how results are published: remove them")
+        return self
+
+
+def charter_file(value: str) -> str:
+    """A charter named by file: a `.yaml` inside sources/charters/."""
+    relative_path(value)
+    if not value.endswith((".yaml", ".yml")):
+        raise ValueError("must name a .yaml file of sources/charters/ (e.g. convention_operateur.yaml), or be a "
+                         "mapping of the charter's clauses")
+    return value
+
+
 class SourceCard(_Card):
     """A source's card: who publishes it, how sensitive it is, how to read it."""
 
@@ -267,6 +332,14 @@ class SourceCard(_Card):
     caveats: list[str] = Field(default_factory=list, description="in French: what a reader of the figures must "
                                                                  "know of this file, shown on the pages using it")
     download: Download | None = Field(default=None, description="public sources: how `datacites fetch` brings it")
+    charter: Charter | str | None = Field(
+        default=None, description="terms of use: the clauses, or a .yaml file of sources/charters/ holding them "
+                                  "(resolved when the card loads); optional for public sources")
+
+    @field_validator("charter")
+    @classmethod
+    def _charter_file(cls, value: Any) -> Any:
+        return charter_file(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _sensitive_sources_are_aggregated(self) -> "SourceCard":
@@ -316,9 +389,12 @@ class SourceOverride(_Card):
     download: Download | None = Field(default=None, description="fields replacing the card's `download:`")
     caveats: list[str] | None = Field(default=None, description="in French: what a reader must know of this "
                                                                "territory's file (replaces the card's)")
+    charter: Charter | str | None = Field(default=None, description="this territory's own charter with the data's "
+                                                                    "holder (replaces the card's)")
     absent: bool = Field(default=False, description="the territory has no such data (only for optional sources)")
 
     _file_inside = field_validator("file")(classmethod(lambda cls, v: relative_path(v)))
+    _charter_file = field_validator("charter")(classmethod(lambda cls, v: charter_file(v) if isinstance(v, str) else v))
 
 
 class Territory(_Card):
@@ -418,6 +494,9 @@ class Demonstrator(_Card):
     theme: Literal["energy", "mobility", "housing"]
     message: str = Field(description="the main message, one French sentence")
     module: str = Field(pattern=r"^[a-z_][a-z0-9_]*\.py$", description="Python file beside defs.yaml with the pure functions")
+    purpose: Purpose = Field(default="public_statistics",
+                             description="what it is for; every source's charter must allow it (one of "
+                                         f"{', '.join(Purpose.__args__)}; default public_statistics, the narrowest)")
     sources: list[str]
     optional: dict[str, str] = Field(
         default_factory=dict, description="private or personal sources it can do without -> what they add (French)")

@@ -57,6 +57,19 @@ def check_indicators(demo: Demonstrator, registry: dict, folder: Path) -> None:
     if public or set(demo.optional) - set(demo.sources):
         raise ConfigError(f"{folder / 'defs.yaml'}: 'optional' may list only private or personal sources of "
                           f"'sources' (public: {public}); a demonstrator runs on its public core")
+    check_charters(demo, registry, folder, sources)
+
+
+def check_charters(demo: Demonstrator, registry: dict, folder: Path, sources: dict | None = None) -> None:
+    """The charters of the default source cards allow the demonstrator: its purpose, the
+    zonings it publishes, the licences it combines (`catalogue.charters`). A territory's
+    own charters (its overrides) are checked when its release runs, before anything is
+    staged (`assets.bundle.write_bundle`)."""
+    from pipelines.catalogue.charters import CharterError, charter_problems
+
+    problems = charter_problems(demo, registry, sources if sources is not None else load_sources())
+    if problems:
+        raise CharterError(f"{folder / 'defs.yaml'}: " + "; ".join(problems))
 
 
 def demonstrator_defs(demo: Demonstrator, context: dg.ComponentLoadContext) -> dg.Definitions:

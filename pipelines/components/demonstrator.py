@@ -50,6 +50,9 @@ class Demonstrator(dg.Component, dg.Model, dg.Resolvable):
     theme: str = Field(description="energy, mobility or housing")
     message: str = Field(description="the main message, one French sentence")
     module: str = Field(description="Python file beside defs.yaml holding the steps' functions")
+    purpose: str = Field(default="public_statistics",
+                         description="what it is for, allowed by every source's charter: energy_poverty, "
+                                     "mobility_planning, housing_policy, public_statistics or research")
     sources: list[str] = Field(description="ids of the source cards it reads")
     optional: dict[str, str] = Field(default_factory=dict,
                                      description="private or personal sources it can do without -> what they add")
