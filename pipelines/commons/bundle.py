@@ -56,7 +56,7 @@ MAX_MEMBERS = 2000
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the zip format's first date: no clock in the bytes
 CODE_SUFFIXES = (".py", ".yaml", ".yml", ".md")
-CHARTER_SUFFIXES = (".md", ".txt", ".pdf", ".html", ".odt", ".docx")
+CHARTER_SUFFIXES = (".yaml", ".yml", ".md", ".txt", ".pdf", ".html", ".odt", ".docx")
 FIX = "a bundle made by `datacites export` never has one: ask its author for a new export"
 
 
@@ -131,13 +131,14 @@ def _attributes(defs: Path) -> dict:
 
 
 def _charters(card: dict, path: Path, sources: Path) -> list[Path]:
-    """The files a card names under `charter:` (a path or a list, relative to sources/)."""
+    """The charter file a card names under `charter:` (`sources/charters/<name>`); an
+    inline charter (a mapping) travels inside the card itself."""
     named = card.get("charter") if isinstance(card, dict) else None
-    if not named:
+    if not named or isinstance(named, dict):
         return []
     found = []
     for item in [named] if isinstance(named, str) else list(named):
-        charter = (sources / str(item)).resolve()
+        charter = (sources / "charters" / str(item)).resolve()
         if not charter.is_relative_to(sources.resolve()) or not charter.is_file() or charter.is_symlink():
             raise ConfigError(f"{path}: charter '{item}' is not a file inside {sources}; fix the card's `charter:`")
         if charter.suffix.lower() not in CHARTER_SUFFIXES:
@@ -581,6 +582,11 @@ def _check_contents(path: Path, manifest: dict, demonstrator: dict[str, bytes], 
     from pipelines.catalogue.load import load_source_card
 
     with tempfile.TemporaryDirectory(prefix="datacites-bundle-") as scratch:
+        for relative, data in sources.items():  # charter files first: a card reads the one it names
+            if "/" in relative:
+                charter = Path(scratch) / relative
+                charter.parent.mkdir(parents=True, exist_ok=True)
+                charter.write_bytes(data)
         for relative, data in sources.items():
             if not relative.endswith(".yaml") or "/" in relative:
                 continue  # a charter

@@ -306,3 +306,23 @@ def test_an_exported_bundle_imported_into_a_fresh_clone_runs_on_the_overseas_ter
         ours = pd.read_csv(copy / f"mobility_copy_{zoning}.csv", dtype={key: str})
         assert len(ours) > 0
         pd.testing.assert_frame_equal(ours, theirs)
+
+
+def test_a_charter_file_travels_with_its_card_and_an_inline_charter_inside_it(tmp_path):
+    sources = tmp_path / "sources"
+    shutil.copytree(PROJECT_ROOT / "sources", sources, ignore=shutil.ignore_patterns("sample", "cache", "overseas_sample",
+                                                                                    "inbox", "territories"))
+    card = sources / "operator_consumption.yaml"
+    text = card.read_text(encoding="utf-8")
+    start = text.index("charter:\n")
+    end = text.index("\n", text.index("  contact:", start)) + 1
+    card.write_text(text[:start] + "charter: convention_energie.yaml\n" + text[end:], encoding="utf-8")
+    (sources / "charters").mkdir(exist_ok=True)
+    charter = ("licence: {bilateral: Convention fictive}\nattribution: Opérateur (fictif)\npurposes: [energy_poverty]\n"
+               "min_zoning: iris\nuntil: 2030-12-31\ncontact: dpo@x.invalid\n")
+    (sources / "charters" / "convention_energie.yaml").write_text(charter, encoding="utf-8")
+    bundle = export_bundle("energy_precarity", tmp_path / "energy.zip", sources_dir=sources)
+    inside = members(bundle)
+    assert inside["sources/charters/convention_energie.yaml"].decode("utf-8") == charter
+    assert b"charter:\n  licence:" in inside["sources/smart_meter.yaml"]  # inline: inside the card
+    assert read_bundle(bundle).sources["charters/convention_energie.yaml"].decode("utf-8") == charter  # checked, with its card
