@@ -43,6 +43,7 @@ from pipelines.catalogue.load import (
     read_yaml,
     source_path,
     territory_card,
+    territory_sources,
     validation_problems,
 )
 from pipelines.catalogue.models import Demonstrator, SourceCard, Territory
@@ -117,6 +118,7 @@ def check_project(*, indicators: IndicatorCheck | None = None, build: Callable[[
     for defs in sorted(config.DEMONSTRATORS_DIR.glob("*/defs.yaml")):
         demo = _check_demonstrator(defs, cards, names, report, indicators)
         for territory in territories if demo is not None else []:
+            report.problems += _territory_charters(demo, defs, territory)
             lacking = demo.lacking(territory)
             if lacking:
                 report.warnings.append(Problem(
@@ -127,6 +129,23 @@ def check_project(*, indicators: IndicatorCheck | None = None, build: Callable[[
     if build is not None and report.ok:
         report.definitions = _build(build, report)
     return report
+
+
+def _territory_charters(demo: Demonstrator, defs: Path, territory: Territory) -> list[Problem]:
+    """The charter clauses `demo` breaks with the cards as `territory` sees them (its own
+    charters), beyond those the default cards already break (reported on the demonstrator)."""
+    from pipelines.catalogue.charters import charter_problems
+    from pipelines.indicators import load_registry
+
+    try:
+        registry = load_registry(defs.parent / "indicators.yaml")
+        own = charter_problems(demo, registry, territory_sources(territory), territory)
+        default = set(charter_problems(demo, registry, territory_sources(territory.model_copy(update={"sources": {}}))))
+    except DatacitesError:
+        return []  # the card or registry problem itself is reported elsewhere
+    where = config.TERRITORIES_DIR / f"{territory.id}.yaml"
+    return [Problem(where, None, "charter", f"demonstrator '{demo.id}': {problem}") for problem in own
+            if problem not in default]
 
 
 def source_files(territory: Territory, cards: Mapping[str, SourceCard]) -> list[SourceFile]:

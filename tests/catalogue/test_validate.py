@@ -188,3 +188,19 @@ def test_the_loaders_checks_run_once_every_file_is_valid(project):
     report = check_project(indicators=check_indicators, build=build_definitions)
     assert [str(p) for p in report.problems] == [f"{module}:{raising}: RuntimeError: refused at import"]
     assert report.definitions is None
+
+
+def test_a_territorys_own_charter_is_checked_with_the_project(project):
+    card = project / "sources" / "territories" / "strict_town.yaml"
+    card.write_text(
+        "id: strict_town\nname: Ville stricte\ndata_dir: strict_town\nsources:\n  operator_consumption:\n"
+        "    charter:\n      licence: {bilateral: \"Convention communale fictive\"}\n"
+        "      attribution: \"Régie communale (fictive)\"\n      purposes: [energy_poverty]\n"
+        "      min_zoning: commune\n      until: 2027-06-30\n      contact: regie@x.invalid\n", encoding="utf-8")
+    problems = [p for p in check_project().problems if p.file == card]
+    assert len(problems) == 1 and problems[0].field == "charter"
+    assert "demonstrator 'energy_precarity'" in problems[0].message
+    assert "source 'operator_consumption': clause min_zoning: commune" in problems[0].message
+    assert "output 'energy_precarity_iris'" in problems[0].message
+    card.unlink()  # the sample territory's charters are the default ones: nothing to report
+    assert not [p for p in check_project().problems if p.field == "charter"]
