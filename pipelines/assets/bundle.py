@@ -151,10 +151,12 @@ def write_bundle(demo, tables: dict[str, gpd.GeoDataFrame], ctx, summary: dict, 
     for zoning, table in tables.items():
         stem = f"{demo.id}_{zoning}"
         counts = None if protection is None else protection.counts[zoning]
-        files = write_table(published(table, demo, zoning, ctx.registry, shown, counts), folder, stem)
-        write_json(manifest(demo, zoning, stem, table, sources, ctx.registry, shown, protection,
-                            reaching=reaching_sources(demo, ctx.registry, zoning, ctx.territory)),
-                   folder / f"{stem}.manifest.json")
+        sidecar = manifest(demo, zoning, stem, table, sources, ctx.registry, shown, protection,
+                           reaching=reaching_sources(demo, ctx.registry, zoning, ctx.territory))
+        licence = {"licence": sidecar["licence"], "attribution": "; ".join(sidecar["licence_attributions"]),
+                   "sources": sidecar["licence_sources"]}
+        files = write_table(published(table, demo, zoning, ctx.registry, shown, counts), folder, stem, licence)
+        write_json(sidecar, folder / f"{stem}.manifest.json")
         listed.append({"zoning": zoning, "stem": stem, "files": files})
     document = demonstrator_document(demo, ctx, summary, sources, listed, shown)
     write_json(document, folder / "demonstrator.json")

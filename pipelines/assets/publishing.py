@@ -34,10 +34,19 @@ def fresh_dir(path: Path) -> Path:
 GPKG_DATE = "2000-01-01T00:00:00.000Z"
 
 
-def write_table(frame: gpd.GeoDataFrame, folder: Path, stem: str) -> dict[str, str]:
-    """Write one published table as CSV (no geometry), GeoParquet and GeoPackage."""
+LICENCE_KEY = "datacites:licence"  # GeoParquet key-value metadata
+
+
+def write_table(frame: gpd.GeoDataFrame, folder: Path, stem: str, licence: dict | None = None) -> dict[str, str]:
+    """Write one published table as CSV (no geometry), GeoParquet and GeoPackage.
+
+    `licence` ({"licence", "attribution", "sources"}) goes into every file that can hold
+    it: GeoParquet key-value metadata (`datacites:licence`, JSON) and the GeoPackage
+    layer's metadata (LICENCE, ATTRIBUTION, SOURCES); the CSV's is its manifest."""
     frame.drop(columns="geometry").to_csv(folder / f"{stem}.csv", index=False, encoding="utf-8")
     frame.to_parquet(folder / f"{stem}.parquet", index=False)
+    if licence is not None:
+        _parquet_licence(folder / f"{stem}.parquet", licence)
     # GDAL stamps a GeoPackage with the time of writing unless told a date: a fixed one
     # keeps identical tables byte-identical (the data's own dates are in the manifest).
     import pyogrio
@@ -45,10 +54,22 @@ def write_table(frame: gpd.GeoDataFrame, folder: Path, stem: str) -> dict[str, s
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
     try:
-        frame.to_file(folder / f"{stem}.gpkg", layer=stem, driver="GPKG", engine="pyogrio")
+        metadata = None if licence is None else {
+            "LICENCE": licence["licence"], "ATTRIBUTION": licence["attribution"],
+            "SOURCES": ", ".join(licence["sources"])}
+        frame.to_file(folder / f"{stem}.gpkg", layer=stem, driver="GPKG", engine="pyogrio", layer_metadata=metadata)
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
     return {"csv": f"{stem}.csv", "parquet": f"{stem}.parquet", "gpkg": f"{stem}.gpkg"}
+
+
+def _parquet_licence(path: Path, licence: dict) -> None:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    metadata = dict(table.schema.metadata or {})
+    metadata[LICENCE_KEY.encode()] = json.dumps(licence, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    pq.write_table(table.replace_schema_metadata(metadata), path)
 
 
 def write_json(data: dict, path: Path) -> None:
