@@ -44,7 +44,7 @@ from pipelines.report.data import (
 )
 from pipelines.report.figures import make_territories_distribution_figure
 from pipelines.report.formatting import capitalize_first, format_fr, is_missing, load_texts
-from pipelines.report.pages import LABEL, _chart, _table, labelled_zones, reference_for, typo_fr
+from pipelines.report.pages import LABEL, _chart, _table, chart_sources, labelled_zones, reference_for, typo_fr
 from pipelines.report.site import _render, format_date_fr, make_environment, write_assets
 
 log = logging.getLogger(__name__)
@@ -248,6 +248,8 @@ def distribution_chart(participants: list[Participant], indicator: dict, texts: 
                    typo_fr(caption), table)
     chart["table_visible"] = True
     chart["zoning"] = nouns
+    chart["sources"] = " ".join(dict.fromkeys(  # each territory's own files, each once
+        filter(None, (chart_sources(p.demo, [value], texts) for p in participants))))
     return chart
 
 

@@ -374,6 +374,20 @@ def comparison(view: MainView, territory_name: str) -> dict:
     return chart
 
 
+def chart_sources(demo: Demonstrator, indicators: list, texts: dict) -> str:
+    """The caption line crediting the sources of the indicators a chart shows: producer,
+    title and date of each, and the licence of each."""
+    cards = {s.get("id"): s for s in demo.meta["sources"]}
+    ids = [i for i in dict.fromkeys(s for indicator in indicators if indicator
+                                     for s in demo.indicator(indicator).get("sources", [])) if i in cards]
+    if not ids:
+        return ""
+    credits = [texts["figure"]["source_item"].format(producer=cards[i].get("producer", ""), title=cards[i].get("title", i),
+                                                     date=cards[i].get("date", ""), licence=cards[i].get("licence", ""))
+               for i in ids]
+    return texts["figure"]["sources_caption"].format(sources=" ; ".join(credits))
+
+
 def method_items(demo: Demonstrator, texts: dict) -> list[dict]:
     """Each indicator's definition, formula, unit, zonings, sources and caveats."""
     source_titles = {s.get("id"): s.get("title", s.get("id")) for s in demo.meta["sources"]}
@@ -443,6 +457,11 @@ def demonstrator_context(demo: Demonstrator, territory: dict, texts: dict,
     charts = {"map": map_chart(view, sentences[0]), "ranking": ranking_chart(view),
               "crossing": crossing_chart(crossing, texts, wording),
               "distribution": comparison(view, territory["name"])}
+    main_sources = chart_sources(demo, [view.value], texts)
+    for name, chart in charts.items():
+        if chart is not None:  # a chart credits the sources of what it shows
+            shown = [i for e in demo.meta["crossing"] for i in [e.get("indicator"), *(e.get("based_on") or [])]]
+            chart["sources"] = chart_sources(demo, shown, texts) if name == "crossing" else main_sources
     return {
         "demo": demo.meta, "headlines": headline_items(demo), "narrative": sentences,
         "charts": charts, "crossing": crossing, "crossing_intro": wording["intro"],

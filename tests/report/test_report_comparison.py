@@ -231,3 +231,10 @@ def test_a_territory_cannot_be_called_comparison(tmp_path):
 
     with pytest.raises(ConfigError, match="comparison"):
         publish_territory_site("comparison", [ENERGY], tmp_path)
+
+
+def test_the_comparison_chart_credits_its_sources(two_territories):
+    html = (two_territories / "comparison" / f"{ENERGY}.html").read_text(encoding="utf-8")
+    caption = re.search(r'<figcaption id="caption-repartition-territoires">(.*?)</figcaption>', html, flags=re.S).group(1)
+    # both territories' share_fg comes from the DPE (tests/report/conftest.py): credited once
+    assert caption.count("Sources\u00a0: ADEME, DPE des logements existants (2024, Licence Ouverte 2.0).") == 1

@@ -168,3 +168,15 @@ def test_a_demonstrator_with_nothing_published_still_gets_a_page(report_outputs,
     html = (summary.site_dir / "mobility_access.html").read_text(encoding="utf-8")
     assert "Aucune valeur n&#39;est publiée par IRIS pour cet indicateur." in html
     assert html.count("Non publié (") == 6
+
+
+def test_every_chart_credits_the_sources_of_what_it_shows(built):
+    summary, _, _ = built
+    html = (summary.site_dir / "energy_precarity.html").read_text(encoding="utf-8")
+    captions = dict(re.findall(r'<figcaption id="caption-([a-z]+)">(.*?)</figcaption>', html, flags=re.S))
+    assert set(captions) == {"carte", "classement", "croisement", "repartition"}
+    # share_fg, the main indicator and the crossing's, comes from the DPE only (conftest)
+    dpe = "Sources\u00a0: ADEME, DPE des logements existants (2024, Licence Ouverte 2.0)."
+    for chart, caption in captions.items():
+        assert dpe in caption, chart
+        assert "INSEE" not in caption and "Énergie Fictive" not in caption, chart
