@@ -408,6 +408,50 @@ def list_() -> None:
     _table("Demonstrators", ["demonstrator", "title", "theme", "state", "sources"], demos)
 
 
+@app.command()
+def catalogue(
+    territory: TerritoryOption = config.DEFAULT_TERRITORY,
+    base_url: Annotated[Optional[str], typer.Option(help="address where outputs/<territory>/ is served (default: "
+                                                         "its file:// address)", show_default=False)] = None,
+    siret: Annotated[str, typer.Option(help="the local authority's SIRET, for the SCDL catalogue")] = "",
+) -> None:
+    """Write outputs/<territory>/catalogue/ (DCAT-AP JSON-LD and Turtle, SCDL CSV) and show what a harvester sees.
+
+    Read from the published folders only; checked against the project's DCAT-AP shapes first.
+
+    Example: [bold]datacites catalogue -t sample --base-url https://data.example.fr/sample/[/bold]
+    """
+    import re
+
+    from pipelines.catalogue.models import IDENTIFIER
+    from pipelines.commons.dcat import CatalogueError, build_catalogue, harvester_view, validate_catalogue
+
+    if not re.fullmatch(IDENTIFIER, territory):
+        raise DatacitesError(f"--territory '{territory}': a territory id is lowercase letters, digits and _")
+    folder = config.OUTPUTS_DIR / territory
+    try:
+        graph = build_catalogue(folder, base_url)
+    except CatalogueError as error:
+        print(f"datacites: {error}", file=sys.stderr)
+        raise typer.Exit(EXIT_USER) from None
+    problems = validate_catalogue(graph)
+    if problems:
+        for problem in problems:
+            print(f"datacites: catalogue: {problem}", file=sys.stderr)
+        print(f"{len(problems)} problem(s) against the DCAT-AP shapes; nothing was written", file=sys.stderr)
+        raise typer.Exit(EXIT_FAILED)
+    from pipelines.commons.dcat import write_catalogue
+
+    written = write_catalogue(folder, base_url, siret=siret)
+    lines = harvester_view(graph)
+    print(f"{len(lines)} dataset(s) published for territory '{territory}' (dataset: title | licence | distributions)")
+    for line in lines:
+        print(f"  {line}")
+    print("catalogue written: " + ", ".join(str(path) for path in written.values()))
+    if not siret:
+        print("note: the SCDL catalogue requires COLL_SIRET and PRODUCTEUR_SIRET: pass --siret")
+
+
 # --- creating ----------------------------------------------------------------------------
 
 @app.command()
