@@ -75,6 +75,9 @@ from pipelines.privacy.overlaps import overlap_relations
 from pipelines.privacy.rules import floor
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".gpkg")
+# `outputs/<territory>/catalogue/` (`datacites catalogue`) describes the tables: its CSV is
+# the SCDL list of datasets, not a table of figures. Still scanned for identifiers.
+CATALOGUE_DIR = "catalogue"
 MANIFEST_SUFFIX = ".manifest.json"
 TEXT_SUFFIXES = {".html", ".htm", ".js", ".mjs", ".json", ".geojson", ".txt", ".md", ".svg", ".xml",
                  ".css", ".yaml", ".yml", ".tsv", ".csv"}
@@ -188,7 +191,7 @@ def _name_findings(file: Path, base: Path) -> list[Finding]:
 def _load_tables(files: list[Path], base: Path, findings: list[Finding]) -> list[_Table]:
     groups: dict[Path, list[Path]] = {}
     for file in files:
-        if file.suffix.lower() in TABLE_SUFFIXES:
+        if file.suffix.lower() in TABLE_SUFFIXES and file.parent.name != CATALOGUE_DIR:
             groups.setdefault(file.with_suffix(""), []).append(file)
     tables = []
     for stem, members in sorted(groups.items()):

@@ -108,6 +108,15 @@ def test_table_without_manifest_is_a_finding(published):
     assert ("extra.csv", "", "manifest") in rules_of(audit_outputs(published))
 
 
+def test_the_catalogues_list_of_datasets_is_not_a_table_but_is_still_scanned(published):
+    catalogue = published / "catalogue"
+    catalogue.mkdir()
+    (catalogue / "catalogue_scdl.csv").write_text("COLL_NOM,ID,TITRE\nFictiville,energy_precarity_iris,Précarité\n")
+    assert audit_outputs(published) == []  # no manifest needed: it describes tables, holds no figure
+    (catalogue / "catalogue_scdl.csv").write_text(f"COLL_NOM,ID,TITRE\nFictiville,x,compteur {METER}\n")
+    assert ("catalogue_scdl.csv", "", "identifier:meter_number") in rules_of(audit_outputs(published))
+
+
 def test_column_outside_the_allow_list_is_a_finding(published):
     frame = IRIS.assign(numero_rue=["1", "2", "3", "4"])
     write_table(published, "iris", frame, allowed_columns=list(IRIS.columns) + ["geometry"])
