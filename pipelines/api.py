@@ -8,8 +8,8 @@ the typed context every step receives as ``ctx``.
 
 from pipelines.catalogue.context import StepContext
 from pipelines.connectors.dvf import mutations as dvf_mutations
-from pipelines.indicators.protected import protected_cells, protected_value
 from pipelines.indicators.text import crossing_sentence, headline
+from pipelines.privacy.statistics import protected_cells, protected_value
 from pipelines.report.formatting import format_fr
 from pipelines.spatial import (
     PointAssignment,

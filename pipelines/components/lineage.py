@@ -120,15 +120,13 @@ def perturbed(frame: pd.DataFrame, rng: np.random.Generator, *, hidden_only: boo
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         finite = values[np.isfinite(values)]
         if column == "units" or (len(finite) and np.all(finite == np.round(finite)) and np.all(finite >= 0)):
-            start = np.where(np.isnan(values), 0.0, values) if hidden_only else values
-            changed = start + rng.integers(3, 31, len(values))
+            blank, change = 0.0, lambda v: v + rng.integers(3, 31, len(v))  # counts
         elif len(finite) and finite.min() >= 0 and finite.max() <= 1:
-            start = np.where(np.isnan(values), 0.5, values) if hidden_only else values
-            changed = start * rng.uniform(0.5, 0.9, len(values))
+            blank, change = 0.5, lambda v: v * rng.uniform(0.5, 0.9, len(v))  # shares
         else:
-            start = np.where(np.isnan(values), 10.0, values) if hidden_only else values
-            changed = start * rng.uniform(1.2, 2.0, len(values)) + rng.uniform(0.5, 3.0, len(values))
-        out[column] = np.where(rows, changed, values)
+            blank, change = 10.0, lambda v: v * rng.uniform(1.2, 2.0, len(v)) + rng.uniform(0.5, 3.0, len(v))
+        start = np.where(np.isnan(values), blank, values) if hidden_only else values
+        out[column] = np.where(rows, change(start), values)
     return out
 
 
